@@ -1,0 +1,15 @@
+import type { Knex } from 'knex';
+
+import * as core from './20261204000000_core.js';
+
+export interface Migration {
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+// Migrations are listed here instead of read from the directory, so the same code path runs
+// them from the compiled CLI, from the server and inside the test runner. Append new ones;
+// never edit or reorder a released migration.
+export const migrations: ReadonlyArray<readonly [name: string, migration: Migration]> = [
+  ['20261204000000_core', core],
+];

@@ -1,0 +1,308 @@
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import type { IncomingMessage, Server } from 'node:http';
+import { createServer } from 'node:http';
+import { dirname, resolve } from 'node:path';
+
+import Router from '@koa/router';
+import Koa, { type Context, type Next } from 'koa';
+import type Provider from 'oidc-provider';
+
+import type { Config } from './config.js';
+import { deriveDataKeys, resolveDataKey } from './crypto/data-key.js';
+import type { DomainContext } from './domain/context.js';
+import { DomainError } from './domain/errors.js';
+import { systemClock, type Actor, type Clock } from './domain/types.js';
+import { Metrics } from './http/metrics.js';
+import { createLogger, type Logger } from './logger.js';
+import { ApiCatalogue } from './oauth/api-catalogue.js';
+import { ClientStore } from './oauth/client-store.js';
+import type { SecretCheckHooks } from './oauth/client-secret.js';
+import { discoveryDocument } from './oauth/discovery.js';
+import { EpochWatcher } from './oauth/freshness.js';
+import { createIntrospectionHandler } from './oauth/introspection.js';
+import { LastUsedRecorder } from './oauth/last-used.js';
+import { OAuthError, writeOAuthError } from './oauth/oauth-error.js';
+import { OAUTH_ROUTES } from './oauth/provider.js';
+import { ProviderHolder } from './oauth/provider-holder.js';
+import { createRevocationHandler } from './oauth/revocation.js';
+import { RevocationList } from './oauth/revocation-list.js';
+import { ensureSigningKey } from './oauth/signing-keys.js';
+import { TokenVerifier } from './oauth/token-verifier.js';
+import { isSqlite, migrateLatest, openDb, type Db } from './storage/db.js';
+
+export interface TenantgateOptions {
+  config: Config;
+  clock?: Clock;
+  logger?: Logger;
+  /** Apply pending migrations before serving (default true). */
+  migrate?: boolean;
+}
+
+export interface Tenantgate {
+  readonly config: Config;
+  readonly db: Db;
+  readonly domain: DomainContext;
+  readonly app: Koa;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly clients: ClientStore;
+  /** Starts listening; resolves with the base URL once the port is bound. */
+  listen(port?: number, host?: string): Promise<{ server: Server; url: string }>;
+  /** Stops accepting connections, finishes in-flight requests, flushes and closes the database. */
+  close(): Promise<void>;
+}
+
+const SYSTEM: Actor = { id: 'system' };
+
+// How often keys are reloaded without a change notice, so an expired retired key leaves the JWKS.
+const KEY_RELOAD_INTERVAL_MS = 60_000;
+
+/** Where the development DATA_KEY lives: next to the SQLite file, or ./data for Postgres. */
+export function devKeyFile(config: Config): string {
+  const base = isSqlite(config.databaseUrl) ? dirname(resolve(config.databaseUrl.slice('sqlite:'.length))) : resolve('data');
+  return resolve(base, 'data.key');
+}
+
+/** Builds the domain context alone, for the CLI and for the server. */
+export function createDomainContext(config: Config, db: Db, clock: Clock, onChange: () => void, logger?: Logger): DomainContext {
+  const { key, generated } = resolveDataKey(config.dataKey, devKeyFile(config));
+  if (generated) {
+    logger?.warn({ file: devKeyFile(config) }, 'generated a development DATA_KEY; set DATA_KEY in production and keep it secret');
+  }
+  return {
+    db,
+    clock,
+    keys: deriveDataKeys(key),
+    settings: { accessTokenTtl: config.accessTokenTtl, secretGracePeriod: config.secretGracePeriod },
+    onChange,
+  };
+}
+
+export async function createTenantgate(options: TenantgateOptions): Promise<Tenantgate> {
+  const { config } = options;
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const db = openDb(config.databaseUrl);
+  if (options.migrate !== false) await migrateLatest(db);
+
+  const clients = new ClientStore(db, clock);
+  const catalogue = new ApiCatalogue(db);
+  let holder: ProviderHolder | undefined;
+
+  const refreshAfterChange = async (): Promise<void> => {
+    clients.invalidate();
+    await Promise.all([catalogue.refresh(), holder?.reload()]);
+  };
+  const domain = createDomainContext(
+    config,
+    db,
+    clock,
+    () => {
+      refreshAfterChange().catch((err: unknown) => logger.error({ err }, 'failed to refresh caches after a change'));
+    },
+    logger,
+  );
+  const watcher = new EpochWatcher(db, () => clients.invalidate());
+
+  await ensureSigningKey(domain, SYSTEM, config.signingAlg);
+  await catalogue.refresh();
+  await watcher.prime();
+
+  const metrics = new Metrics();
+  const lastUsed = new LastUsedRecorder(db, clock, logger);
+  const hooks: SecretCheckHooks = {
+    onSecretUsed: (secretId) => lastUsed.record(secretId),
+    onFailure: () => metrics.clientAuthFailures.inc(),
+  };
+
+  const outcomes = new WeakMap<IncomingMessage, string>();
+  let providerCallback: ((req: IncomingMessage, res: import('node:http').ServerResponse) => Promise<void>) | undefined;
+  const onSwap = (provider: Provider): void => {
+    provider.on('grant.success', (ctx: { req: IncomingMessage }) => outcomes.set(ctx.req, 'success'));
+    provider.on('grant.error', (ctx: { req: IncomingMessage }, err: { error?: string }) => outcomes.set(ctx.req, err.error ?? 'error'));
+    provider.on('server_error', (ctx: { req: IncomingMessage }, err: unknown) => {
+      outcomes.set(ctx.req, 'server_error');
+      logger.error({ err, path: ctx.req.url }, 'oidc-provider server error');
+    });
+    providerCallback = provider.callback() as unknown as typeof providerCallback;
+  };
+  holder = await ProviderHolder.create(
+    domain,
+    {
+      issuer: config.issuer,
+      clients,
+      secretHashKey: domain.keys.secretHash,
+      clock,
+      hooks,
+      audiences: { default: () => catalogue.defaultAudience(), has: (audience) => catalogue.has(audience) },
+      trustProxy: config.trustProxy > 0,
+    },
+    logger,
+    onSwap,
+  );
+  const providers = holder;
+
+  const verifier = new TokenVerifier(providers, config.issuer, clock);
+  const revocations = new RevocationList(db, clock);
+  const liveDeps = { clients, verifier, revocations, secretHashKey: domain.keys.secretHash, clock, hooks };
+
+  /** Sees changes made by other processes before answering from caches. */
+  async function fresh(ctx: Context, next: Next): Promise<void> {
+    try {
+      if (await watcher.check()) await Promise.all([catalogue.refresh(), providers.reload()]);
+    } catch (err) {
+      logger.error({ err }, 'database unreachable while checking for changes');
+      throw new OAuthError(503, 'temporarily_unavailable', 'the authorization server cannot reach its database; retry shortly');
+    }
+    await next();
+  }
+
+  async function delegateToProvider(ctx: Context): Promise<void> {
+    ctx.respond = false;
+    // RFC 6749 §5.1: token responses must not be cached by old HTTP/1.0 caches either.
+    if (ctx.path === OAUTH_ROUTES.token) ctx.res.setHeader('Pragma', 'no-cache');
+    const started = process.hrtime.bigint();
+    await providerCallback!(ctx.req, ctx.res);
+    if (ctx.path === OAUTH_ROUTES.token && ctx.method === 'POST') {
+      const outcome = outcomes.get(ctx.req) ?? (ctx.res.statusCode === 200 ? 'success' : 'invalid_request');
+      metrics.tokenRequests.inc({ outcome });
+      metrics.tokenLatency.observe(Number(process.hrtime.bigint() - started) / 1e9);
+      ctx.state.outcome = outcome;
+    }
+  }
+
+  const router = new Router();
+  router.get('/healthz', (ctx) => {
+    ctx.body = { status: 'ok' };
+  });
+  router.get('/readyz', async (ctx) => {
+    const checks: Record<string, string> = {};
+    try {
+      await db.raw('select 1');
+      checks.database = 'ok';
+    } catch (err) {
+      logger.warn({ err }, 'readiness: database unreachable');
+      checks.database = 'unreachable';
+    }
+    const ready = Object.values(checks).every((value) => value === 'ok');
+    ctx.status = ready ? 200 : 503;
+    ctx.body = { status: ready ? 'ready' : 'unavailable', checks };
+  });
+  router.get('/metrics', async (ctx) => {
+    ctx.type = metrics.registry.contentType;
+    ctx.body = await metrics.registry.metrics();
+  });
+  for (const path of ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration']) {
+    router.get(path, fresh, (ctx) => {
+      ctx.set('Cache-Control', 'public, max-age=300');
+      ctx.body = discoveryDocument(config.issuer, [providers.keys.activeAlg], catalogue.apis);
+    });
+  }
+  router.post(OAUTH_ROUTES.introspection, fresh, createIntrospectionHandler(liveDeps));
+  router.post(OAUTH_ROUTES.revocation, fresh, createRevocationHandler({ ...liveDeps, onRevoked: () => undefined }));
+  router.all(OAUTH_ROUTES.token, fresh, delegateToProvider);
+  router.get(OAUTH_ROUTES.jwks, fresh, delegateToProvider);
+
+  const app = new Koa({ proxy: config.trustProxy > 0, maxIpsCount: config.trustProxy });
+  app.use(requestLog(logger));
+  app.use(errorHandler(logger, config.issuer));
+  app.use(securityHeaders);
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+
+  let server: Server | undefined;
+  lastUsed.start();
+  // Retired keys leave the JWKS when their last token has expired, even if nothing else changes.
+  const keyTimer = setInterval(() => {
+    providers.reload().catch((err: unknown) => logger.warn({ err }, 'failed to reload signing keys'));
+    revocations.purgeExpired().catch((err: unknown) => logger.warn({ err }, 'failed to purge expired revocations'));
+  }, KEY_RELOAD_INTERVAL_MS);
+  keyTimer.unref();
+
+  return {
+    config,
+    db,
+    domain,
+    app,
+    logger,
+    metrics,
+    clients,
+    async listen(port = config.port, host = config.host) {
+      server = createServer(app.callback());
+      server.headersTimeout = 15_000;
+      server.requestTimeout = 30_000;
+      server.keepAliveTimeout = 5_000;
+      server.listen(port, host);
+      await once(server, 'listening');
+      const address = server.address();
+      const boundPort = typeof address === 'object' && address ? address.port : port;
+      return { server, url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${boundPort}` };
+    },
+    async close() {
+      if (server) {
+        const closed = once(server, 'close');
+        server.close();
+        server.closeIdleConnections();
+        await closed;
+      }
+      clearInterval(keyTimer);
+      await lastUsed.stop();
+      await db.destroy();
+    },
+  };
+}
+
+function requestLog(logger: Logger) {
+  return async function logRequest(ctx: Context, next: Next): Promise<void> {
+    const started = process.hrtime.bigint();
+    const incoming = ctx.get('x-request-id');
+    ctx.state.requestId = /^[A-Za-z0-9._-]{1,80}$/.test(incoming) ? incoming : randomUUID();
+    ctx.set('X-Request-Id', ctx.state.requestId as string);
+    try {
+      await next();
+    } finally {
+      const status = ctx.respond === false ? ctx.res.statusCode : ctx.status;
+      logger.info(
+        {
+          request_id: ctx.state.requestId,
+          method: ctx.method,
+          path: ctx.path,
+          status,
+          outcome: ctx.state.outcome,
+          ms: Number(process.hrtime.bigint() - started) / 1e6,
+        },
+        'request',
+      );
+    }
+  };
+}
+
+function errorHandler(logger: Logger, issuer: string) {
+  return async function handleErrors(ctx: Context, next: Next): Promise<void> {
+    try {
+      await next();
+    } catch (err) {
+      if (err instanceof OAuthError) {
+        if (err.status === 503) ctx.set('Retry-After', '5');
+        writeOAuthError(ctx, err, issuer);
+        return;
+      }
+      if (err instanceof DomainError) {
+        ctx.status = err.status;
+        ctx.body = { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) };
+        return;
+      }
+      logger.error({ err, request_id: ctx.state.requestId, path: ctx.path }, 'unhandled error');
+      ctx.status = 500;
+      ctx.body = { error: 'server_error', error_description: 'an unexpected error occurred; the request ID is in X-Request-Id' };
+    }
+  };
+}
+
+async function securityHeaders(ctx: Context, next: Next): Promise<void> {
+  ctx.set('X-Content-Type-Options', 'nosniff');
+  ctx.set('Referrer-Policy', 'no-referrer');
+  ctx.set('X-Frame-Options', 'DENY');
+  await next();
+}

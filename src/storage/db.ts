@@ -1,0 +1,78 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+
+import knexFactory, { type Knex } from 'knex';
+import pg from 'pg';
+
+import { migrations } from '../../migrations/index.js';
+
+// Postgres returns BIGINT (OID 20) as a string because it may exceed 2^53; our BIGINT columns
+// hold epoch milliseconds and counters, far below that.
+pg.types.setTypeParser(20, (value) => Number.parseInt(value, 10));
+
+export type Db = Knex;
+
+export function isSqlite(url: string): boolean {
+  return url.startsWith('sqlite:');
+}
+
+/** Builds the knex configuration for a DATABASE_URL (sqlite:PATH or postgres://…). */
+export function knexConfig(url: string): Knex.Config {
+  if (isSqlite(url)) {
+    const filename = url.slice('sqlite:'.length);
+    return {
+      client: 'sqlite3',
+      connection: { filename: filename === ':memory:' ? filename : resolve(filename) },
+      useNullAsDefault: true,
+      // One connection serialises writes inside the process; other processes wait on busy_timeout.
+      pool: {
+        min: 1,
+        max: 1,
+        afterCreate(conn: { run(sql: string, cb: (err: Error | null) => void): void }, done: (err: Error | null, conn: unknown) => void) {
+          const pragmas = ['PRAGMA journal_mode = WAL', 'PRAGMA foreign_keys = ON', 'PRAGMA busy_timeout = 5000', 'PRAGMA synchronous = FULL'];
+          const next = (i: number): void => {
+            if (i === pragmas.length) return done(null, conn);
+            conn.run(pragmas[i]!, (err) => (err ? done(err, conn) : next(i + 1)));
+          };
+          next(0);
+        },
+      },
+    };
+  }
+
+  return {
+    client: 'pg',
+    connection: { connectionString: url, connectionTimeoutMillis: 3000 },
+    pool: { min: 0, max: 10, acquireTimeoutMillis: 5000 },
+    acquireConnectionTimeout: 5000,
+  };
+}
+
+/** Opens the database; for SQLite, creates the file's folder first. */
+export function openDb(url: string): Db {
+  if (isSqlite(url)) {
+    const filename = url.slice('sqlite:'.length);
+    if (filename !== ':memory:') mkdirSync(dirname(resolve(filename)), { recursive: true });
+  }
+  return knexFactory(knexConfig(url));
+}
+
+const migrationSource: Knex.MigrationSource<string> = {
+  getMigrations: async () => migrations.map(([name]) => name),
+  getMigrationName: (name) => name,
+  getMigration: async (name) => {
+    const found = migrations.find(([candidate]) => candidate === name);
+    if (!found) throw new Error(`unknown migration ${name}`);
+    return found[1];
+  },
+};
+
+/** Applies pending migrations and returns the names applied now. */
+export async function migrateLatest(db: Db): Promise<string[]> {
+  const [, applied] = (await db.migrate.latest({ migrationSource })) as [number, string[]];
+  return applied;
+}
+
+export async function migrateRollbackAll(db: Db): Promise<void> {
+  await db.migrate.rollback({ migrationSource }, true);
+}
