@@ -2,14 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import type { IncomingMessage, Server } from 'node:http';
 import { createServer } from 'node:http';
-import { dirname, resolve } from 'node:path';
 
 import Router from '@koa/router';
 import Koa, { type Context, type Next } from 'koa';
 import type Provider from 'oidc-provider';
 
 import type { Config } from './config.js';
-import { deriveDataKeys, resolveDataKey } from './crypto/data-key.js';
 import type { DomainContext } from './domain/context.js';
 import { DomainError } from './domain/errors.js';
 import { systemClock, type Actor, type Clock } from './domain/types.js';
@@ -29,7 +27,8 @@ import { createRevocationHandler } from './oauth/revocation.js';
 import { RevocationList } from './oauth/revocation-list.js';
 import { ensureSigningKey } from './oauth/signing-keys.js';
 import { TokenVerifier } from './oauth/token-verifier.js';
-import { isSqlite, migrateLatest, openDb, type Db } from './storage/db.js';
+import { createDomainContext } from './runtime.js';
+import { migrateLatest, openDb, type Db } from './storage/db.js';
 
 export interface TenantgateOptions {
   config: Config;
@@ -57,27 +56,6 @@ const SYSTEM: Actor = { id: 'system' };
 
 // How often keys are reloaded without a change notice, so an expired retired key leaves the JWKS.
 const KEY_RELOAD_INTERVAL_MS = 60_000;
-
-/** Where the development DATA_KEY lives: next to the SQLite file, or ./data for Postgres. */
-export function devKeyFile(config: Config): string {
-  const base = isSqlite(config.databaseUrl) ? dirname(resolve(config.databaseUrl.slice('sqlite:'.length))) : resolve('data');
-  return resolve(base, 'data.key');
-}
-
-/** Builds the domain context alone, for the CLI and for the server. */
-export function createDomainContext(config: Config, db: Db, clock: Clock, onChange: () => void, logger?: Logger): DomainContext {
-  const { key, generated } = resolveDataKey(config.dataKey, devKeyFile(config));
-  if (generated) {
-    logger?.warn({ file: devKeyFile(config) }, 'generated a development DATA_KEY; set DATA_KEY in production and keep it secret');
-  }
-  return {
-    db,
-    clock,
-    keys: deriveDataKeys(key),
-    settings: { accessTokenTtl: config.accessTokenTtl, secretGracePeriod: config.secretGracePeriod },
-    onChange,
-  };
-}
 
 export async function createTenantgate(options: TenantgateOptions): Promise<Tenantgate> {
   const { config } = options;

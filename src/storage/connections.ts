@@ -175,3 +175,9 @@ export async function findClientRecord(db: Knex, clientId: string): Promise<Clie
           }),
   };
 }
+
+/** Returns the network of a connection, for operator tools that act across networks. */
+export async function findConnectionNetwork(db: Knex, connectionId: string): Promise<string | undefined> {
+  const row = (await db('connections').where('id', connectionId).first('network_id')) as { network_id: string } | undefined;
+  return row?.network_id;
+}
