@@ -1,0 +1,136 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { requestToken } from '../support/oauth.js';
+import { runCli, runCliJson } from '../support/cli.js';
+import { startServer, type TestServer } from '../support/server.js';
+
+interface DemoJson {
+  issuer: string;
+  api: { audience: string; scopes: string[] };
+  network: { id: string; name: string };
+  connections: { connection_id: string; group_id: string; group: string; app: string; client_id: string; client_secret: string; tenants: string[] }[];
+}
+
+let server: TestServer;
+let demo: DemoJson;
+
+beforeAll(async () => {
+  server = await startServer();
+  demo = await runCliJson<DemoJson>(['demo'], server.env);
+});
+
+afterAll(async () => {
+  await server.stop();
+});
+
+describe('tenantgate demo --json', () => {
+  test('prints the example customer as one JSON document', () => {
+    expect(demo.issuer).toBe(server.url);
+    expect(demo.network.name).toBe('Good Plumbing Network');
+    expect(demo.api.audience).toBe('https://api.example.com');
+    expect(demo.connections.map((c) => [c.group, c.app])).toEqual([
+      ['Group 1', 'App 1'],
+      ['Group 2', 'App 2'],
+    ]);
+    expect([...demo.connections[0]!.tenants].sort()).toEqual(['1', '15', '2', '50']);
+    expect([...demo.connections[1]!.tenants].sort()).toEqual(['1', '2', '25', '40']);
+    for (const connection of demo.connections) {
+      expect(Object.keys(connection).sort()).toEqual(['app', 'client_id', 'client_secret', 'connection_id', 'group', 'group_id', 'tenants']);
+    }
+  });
+
+  test('its credentials work against the running server', async () => {
+    const app1 = demo.connections[0]!;
+    const response = await requestToken(server, app1.client_id, app1.client_secret, { tenant: '50' });
+    expect(response.status).toBe(200);
+  });
+});
+
+describe('tenantgate group update while the server runs', () => {
+  test('--remove refuses the tenant on the very next token request', async () => {
+    const app1 = demo.connections[0]!;
+    const before = await requestToken(server, app1.client_id, app1.client_secret, { tenant: '2' });
+    expect(before.status).toBe(200);
+
+    const result = await runCliJson(['group', 'update', app1.group_id, '--network', demo.network.id, '--remove', '2'], server.env);
+    expect(result.removed).toEqual(['2']);
+
+    const after = await requestToken(server, app1.client_id, app1.client_secret, { tenant: '2' });
+    expect(after.status).toBe(400);
+    expect(after.body.error).toBe('invalid_target');
+
+    await runCliJson(['group', 'update', app1.group_id, '--network', demo.network.id, '--add', '2'], server.env);
+    const restored = await requestToken(server, app1.client_id, app1.client_secret, { tenant: '2' });
+    expect(restored.status).toBe(200);
+  });
+
+  test('secret generate with --grace 0 stops the old secret on the next request', async () => {
+    const app2 = demo.connections[1]!;
+    const rotated = await runCliJson<{ client_secret: string; previous_secret_expires_at: string }>(
+      ['secret', 'generate', '--connection', app2.connection_id, '--grace', '0'],
+      server.env,
+    );
+    expect(rotated.client_secret).not.toBe(app2.client_secret);
+    const old = await requestToken(server, app2.client_id, app2.client_secret, { tenant: '25' });
+    expect(old.status).toBe(401);
+    const fresh = await requestToken(server, app2.client_id, rotated.client_secret, { tenant: '25' });
+    expect(fresh.status).toBe(200);
+    app2.client_secret = rotated.client_secret;
+  });
+});
+
+describe('tenantgate errors', () => {
+  test('a domain error goes to stderr with a non-zero exit and nothing on stdout', async () => {
+    const result = await runCli(['group', 'create', '--network', demo.network.id, '--name', 'Group 1', '--json'], server.env);
+    expect(result.code).not.toBe(0);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain('already exists');
+  });
+
+  test('a tenant of another network is rejected with the reason', async () => {
+    const other = await runCliJson<{ id: string }>(['network', 'create', '--name', 'Other Network'], server.env);
+    const result = await runCli(['tenant', 'add', '--network', other.id, '15', 'ok-tenant', 'bad tenant!', '--json'], server.env);
+    expect(result.code).toBe(1);
+    const document = JSON.parse(result.stdout) as { added: string[]; rejected: { tenantId: string; reason: string }[] };
+    expect(document.added).toEqual(['ok-tenant']);
+    expect(document.rejected.map((r) => r.tenantId).sort()).toEqual(['15', 'bad tenant!']);
+  });
+
+  test('an invalid environment variable is named with its accepted form', async () => {
+    const result = await runCli(['keys', 'list'], { ...server.env, SIGNING_ALG: 'HS256' });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('SIGNING_ALG');
+    expect(result.stderr).toContain('RS256');
+  });
+
+  test('a missing required option says which', async () => {
+    const result = await runCli(['network', 'create'], server.env);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('--name');
+  });
+});
+
+describe('stored data', () => {
+  test('the SQLite files contain no client secret, in clear or encoded', () => {
+    if (!server.databaseUrl.startsWith('sqlite:')) return;
+    const secrets = demo.connections.map((c) => c.client_secret);
+    for (const file of readdirSync(server.dir).filter((name) => name.startsWith('tenantgate.sqlite'))) {
+      const bytes = readFileSync(join(server.dir, file));
+      for (const secret of secrets) {
+        const body = secret.slice('tgs_'.length);
+        for (const form of [secret, body, Buffer.from(body, 'base64url').toString('hex'), Buffer.from(body, 'base64url').toString('base64')]) {
+          expect(bytes.includes(Buffer.from(form))).toBe(false);
+        }
+        expect(bytes.includes(Buffer.from(body, 'base64url'))).toBe(false);
+      }
+    }
+  });
+
+  test('no secret reaches a log line', () => {
+    for (const connection of demo.connections) {
+      expect(server.logs.text).not.toContain(connection.client_secret);
+    }
+    expect(server.logs.lines.length).toBeGreaterThan(0);
+  });
+});
