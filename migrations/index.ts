@@ -1,8 +1,8 @@
 import type { Knex } from 'knex';
 
 import * as core from './20261204000000_core.js';
-import * as developerPortal from './20261204200000_developer_portal.js';
 import * as hubAccounts from './20261204100000_hub_accounts.js';
+import * as developerPortal from './20261204200000_developer_portal.js';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -14,6 +14,6 @@ export interface Migration {
 // never edit or reorder a released migration.
 export const migrations: ReadonlyArray<readonly [name: string, migration: Migration]> = [
   ['20261204000000_core', core],
-  ['20261204200000_developer_portal', developerPortal],
   ['20261204100000_hub_accounts', hubAccounts],
+  ['20261204200000_developer_portal', developerPortal],
 ];
