@@ -111,3 +111,52 @@ export async function getTerms(db: Knex | Knex.Transaction, appId: string, versi
   const row = await db('app_terms').where({ app_id: appId, version }).first<{ text: string } | undefined>('text');
   return row?.text;
 }
+
+/** Reads an app only when it belongs to the given developer organisation. */
+export async function getAppOfOrg(db: Knex | Knex.Transaction, orgId: string, id: string): Promise<App | undefined> {
+  const row = await db<AppRow>('apps').where({ org_id: orgId, id }).first();
+  return row ? (await toApps(db, [row]))[0] : undefined;
+}
+
+/** Locks an app row until the transaction ends (Postgres; SQLite serialises writers anyway). */
+export async function lockApp(trx: Knex.Transaction, id: string): Promise<App | undefined> {
+  const row = await trx<AppRow>('apps').where('id', id).forUpdate().first();
+  return row ? (await toApps(trx, [row]))[0] : undefined;
+}
+
+export interface AppDetailsUpdate {
+  name: string;
+  description: string;
+  homepageUrl: string | null;
+  logoUrl: string | null;
+  tokenTtl: number;
+}
+
+export async function updateAppDetails(db: Knex | Knex.Transaction, id: string, details: AppDetailsUpdate, now: number): Promise<void> {
+  await db('apps').where('id', id).update({
+    name: details.name,
+    description: details.description,
+    homepage_url: details.homepageUrl,
+    logo_url: details.logoUrl,
+    token_ttl: details.tokenTtl,
+    updated_at: now,
+  });
+}
+
+/** Stores terms as the next version and makes it the app's current one; returns that version. */
+export async function addTermsVersion(db: Knex | Knex.Transaction, id: string, text: string, now: number): Promise<number> {
+  const row = await db('app_terms').where('app_id', id).max({ latest: 'version' }).first<{ latest: number | string | null }>();
+  const version = Number(row?.latest ?? 0) + 1;
+  await db('app_terms').insert({ app_id: id, version, text, created_at: now });
+  await db('apps').where('id', id).update({ terms_version: version, updated_at: now });
+  return version;
+}
+
+export async function replaceAppScopes(db: Knex | Knex.Transaction, id: string, scopes: { apiId: string; scope: string; reason: string }[]): Promise<void> {
+  await db('app_scopes').where('app_id', id).delete();
+  await db('app_scopes').insert(scopes.map((s) => ({ app_id: id, api_id: s.apiId, scope: s.scope, reason: s.reason })));
+}
+
+export async function setAppPublished(db: Knex | Knex.Transaction, id: string, published: boolean, now: number): Promise<void> {
+  await db('apps').where('id', id).update({ published, updated_at: now });
+}
