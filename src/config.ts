@@ -17,6 +17,8 @@ export interface Config {
   readonly issuer: string;
   readonly databaseUrl: string;
   readonly redisUrl: string | undefined;
+  /** Prefix of every Redis key and channel, so several deployments can share one Redis. */
+  readonly redisKeyPrefix: string;
   readonly signingAlg: SigningAlg;
   readonly accessTokenTtl: number;
   readonly secretGracePeriod: number;
@@ -54,6 +56,10 @@ const schema = z.object({
     .string()
     .regex(/^(rediss?|redis-sentinel|redis-cluster):\/\/.+/, 'REDIS_URL must be redis://HOST:PORT, rediss://…, redis-sentinel://… or redis-cluster://…')
     .optional(),
+  REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:._-]{1,64}$/, 'REDIS_KEY_PREFIX must be 1 to 64 characters of A-Z, a-z, 0-9, ":", ".", "_" and "-"')
+    .default('tenantgate:'),
   SIGNING_ALG: z.enum(SIGNING_ALGS, { error: `SIGNING_ALG must be one of ${SIGNING_ALGS.join(', ')}` }).default('RS256'),
   ACCESS_TOKEN_TTL: integer(
     'ACCESS_TOKEN_TTL',
@@ -106,6 +112,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     issuer,
     databaseUrl: values.DATABASE_URL,
     redisUrl: values.REDIS_URL,
+    redisKeyPrefix: values.REDIS_KEY_PREFIX,
     signingAlg: values.SIGNING_ALG,
     accessTokenTtl: values.ACCESS_TOKEN_TTL,
     secretGracePeriod: values.SECRET_GRACE_PERIOD,
