@@ -1,0 +1,94 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { openSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+// A server that is not ready by then is broken, not slow: tenantgate's own target is 2 s.
+const READY_TIMEOUT_MS = 30_000;
+const READY_POLL_MS = 10;
+
+export interface ServerProcess {
+  readonly url: string;
+  readonly pid: number;
+  /** Milliseconds from spawn to the first successful readiness answer. */
+  readonly startupMs: number;
+  /** Resident set size of the server process now, in MiB (Linux /proc). */
+  rssMiB(): number;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+function readRssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const match = /^VmRSS:\s+(\d+) kB$/m.exec(status);
+  return match ? Number(match[1]) / 1024 : Number.NaN;
+}
+
+async function waitUntilReady(child: ChildProcess, readyUrl: string, logFile: string): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`server exited with code ${child.exitCode} before it was ready; see ${logFile}`);
+    try {
+      const response = await fetch(readyUrl);
+      if (response.ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((resolve) => setTimeout(resolve, READY_POLL_MS));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`server was not ready at ${readyUrl} within ${READY_TIMEOUT_MS} ms; see ${logFile}`);
+}
+
+/**
+ * Starts a server process with `node ARGS` and an explicit environment, sends its output to a
+ * log file (a pipe nobody reads would block the server once full), and waits until `readyPath`
+ * answers 2xx.
+ */
+export async function startProcess(options: {
+  name: string;
+  args: string[];
+  env: Record<string, string>;
+  port: number;
+  readyPath: string;
+  logDir: string;
+  nodeOptions?: string[];
+}): Promise<ServerProcess> {
+  const logFile = join(options.logDir, `${options.name}.log`);
+  const output = openSync(logFile, 'a');
+  const started = performance.now();
+  const child = spawn(process.execPath, [...(options.nodeOptions ?? []), ...options.args], {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...options.env },
+    stdio: ['ignore', output, output],
+  });
+  const url = `http://127.0.0.1:${options.port}`;
+  await waitUntilReady(child, url + options.readyPath, logFile);
+  const startupMs = performance.now() - started;
+
+  return {
+    url,
+    pid: child.pid!,
+    startupMs,
+    rssMiB: () => readRssMiB(child.pid!),
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}

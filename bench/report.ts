@@ -1,0 +1,87 @@
+export interface ScenarioResult {
+  name: string;
+  dataset: 'example' | 'large';
+  alg: string;
+  store: string;
+  secret_hash: string;
+  connections: number;
+  rps: number;
+  p50_ms: number;
+  p99_ms: number;
+  baseline_rps: number;
+  baseline_p50_ms: number;
+  baseline_p99_ms: number;
+  /** tenantgate rps / baseline rps, measured in the same run with alternating rounds. */
+  ratio: number;
+  failures: number;
+  baseline_failures: number;
+  /** Resident set size of the tenantgate process right after its runs, MiB. */
+  rss_mib: number;
+  /** Spawn to the first 200 from /readyz, ms, including migrations and, on a new database, key generation. */
+  startup_ms: number;
+}
+
+export interface ResultsFile {
+  date: string;
+  command: string;
+  duration_s: number;
+  settings: Record<string, unknown>;
+  machine: { cores: number; cpu_model: string; node: string; os: string; memory_gib: number };
+  scenarios: ScenarioResult[];
+  verification: { alg: string; ops_per_s: number }[];
+  introspection: { alg: string; connections: number; rps: number; p50_ms: number; p99_ms: number; failures: number }[];
+  hub_group_page: { measured: boolean; reason?: string; ms?: number };
+}
+
+function pad(value: string, width: number): string {
+  return value.length >= width ? value : value + ' '.repeat(width - value.length);
+}
+
+/** Formats scenario rows as a fixed-width table, with or without the header line. */
+export function formatTable(rows: ScenarioResult[], header: boolean): string {
+  const columns: [string, number, (r: ScenarioResult) => string][] = [
+    ['scenario', 18, (r) => r.name],
+    ['alg', 6, (r) => r.alg],
+    ['store', 15, (r) => r.store],
+    ['conn', 5, (r) => String(r.connections)],
+    ['rps', 7, (r) => String(r.rps)],
+    ['p50 ms', 7, (r) => r.p50_ms.toFixed(1)],
+    ['p99 ms', 7, (r) => r.p99_ms.toFixed(1)],
+    ['base rps', 9, (r) => String(r.baseline_rps)],
+    ['base p99', 9, (r) => r.baseline_p99_ms.toFixed(1)],
+    ['ratio', 6, (r) => r.ratio.toFixed(2)],
+    ['fail', 5, (r) => String(r.failures + r.baseline_failures)],
+    ['rss MiB', 8, (r) => String(r.rss_mib)],
+    ['start ms', 8, (r) => String(r.startup_ms)],
+  ];
+  const lines = rows.map((row) => columns.map(([, width, cell]) => pad(cell(row), width)).join(' '));
+  if (header) lines.unshift(columns.map(([title, width]) => pad(title, width)).join(' '));
+  return lines.join('\n');
+}
+
+/** Prints the extra measurements and each target with whether this run met it. */
+export function printTargets(file: ResultsFile): void {
+  const out: string[] = [''];
+  for (const v of file.verification) out.push(`JWT verification (jose, remote JWKS, ${v.alg}): ${v.ops_per_s} per second`);
+  for (const i of file.introspection) out.push(`introspection (${i.alg}, ${i.connections} connections): ${i.rps} rps, p50 ${i.p50_ms} ms, p99 ${i.p99_ms} ms`);
+  out.push(file.hub_group_page.measured ? `hub group page, 10,000 tenants: ${file.hub_group_page.ms} ms` : `hub group page: not measured (${file.hub_group_page.reason})`);
+
+  const find = (name: string, connections: number) => file.scenarios.find((s) => s.name === name && s.connections === connections);
+  const example = find('example', 32);
+  const large = find('large', 32);
+  out.push('', 'targets:');
+  if (example) {
+    out.push(`  ratio >= 1.0 at 32 connections (example): ${example.ratio.toFixed(2)} ${example.ratio >= 1 ? 'met' : 'MISSED'}`);
+    out.push(`  p99 <= 20 ms at 32 connections (example): ${example.p99_ms.toFixed(1)} ms ${example.p99_ms <= 20 ? 'met' : 'MISSED'}`);
+  }
+  if (example && large) {
+    // Compared as ratios to the baseline of the same scenario, so drift between the two scenarios cancels.
+    const change = large.ratio / example.ratio - 1;
+    out.push(`  large network within 5% of example (ratio to baseline): ${(change * 100).toFixed(1)}% ${Math.abs(change) <= 0.05 ? 'met' : 'MISSED'}`);
+  }
+  for (const s of file.scenarios.filter((row) => row.connections === 32 && row.dataset === 'large')) {
+    out.push(`  RSS under 256 MiB with the large network (${s.name}): ${s.rss_mib} MiB ${s.rss_mib < 256 ? 'met' : 'MISSED'}`);
+  }
+  if (example) out.push(`  start-up to /readyz under 2 s on SQLite: ${example.startup_ms} ms ${example.startup_ms < 2000 ? 'met' : 'MISSED'}`);
+  process.stdout.write(`${out.join('\n')}\n`);
+}

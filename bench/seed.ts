@@ -1,0 +1,136 @@
+import { randomUUID } from 'node:crypto';
+
+import { buildDemo } from '../src/cli/demo.js';
+import { loadConfig } from '../src/config.js';
+import { generateClientId, generateClientSecret, hashClientSecret } from '../src/crypto/client-secret.js';
+import { systemClock } from '../src/domain/types.js';
+import { createDomainContext } from '../src/runtime.js';
+import { migrateLatest, openDb, type Db } from '../src/storage/db.js';
+
+/** One set of credentials and the tenants its token requests name. */
+export interface ClientCredentials {
+  clientId: string;
+  clientSecret: string;
+  tenants: string[];
+}
+
+export interface SeededData {
+  audience: string;
+  /** Space-separated scopes every seeded connection has consented to and every request asks for. */
+  scope: string;
+  clients: ClientCredentials[];
+}
+
+export interface LargeNetworkSize {
+  tenants: number;
+  groups: number;
+  /** Tenants in each group; group i holds a contiguous run of tenants, so groups never repeat. */
+  tenantsPerGroup: number;
+}
+
+// Rows per INSERT: below SQLite's limit of 32,766 bound variables for the widest table here.
+const INSERT_CHUNK = 500;
+
+/**
+ * Builds the example customer through the domain services (the same code as `tenantgate demo`)
+ * and returns App 1's credentials. App 1 is the connection whose tenants the benchmark requests.
+ */
+async function seedExample(env: Record<string, string>): Promise<{ db: Db; secretKey: Buffer; data: SeededData; appId: string; consentScopes: string }> {
+  const config = loadConfig(env);
+  const db = openDb(config.databaseUrl);
+  await migrateLatest(db);
+  const domain = createDomainContext(config, db, systemClock, () => undefined);
+  const demo = await buildDemo(domain, { id: 'bench' }, config.issuer);
+  const app1 = demo.connections.find((connection) => connection.app === 'App 1');
+  if (!app1) throw new Error('the example customer has no App 1 connection');
+
+  const consent = await db('consents').join('connections', 'connections.consent_id', 'consents.id').where('connections.id', app1.connection_id).first('consents.scopes', 'connections.app_id');
+  const scopes = JSON.parse(consent.scopes as string) as { api_id: string; scope: string }[];
+  return {
+    db,
+    secretKey: domain.keys.secretHash,
+    appId: consent.app_id as string,
+    consentScopes: consent.scopes as string,
+    data: {
+      audience: demo.api.audience,
+      scope: scopes.map((s) => s.scope).join(' '),
+      clients: [{ clientId: app1.client_id, clientSecret: app1.client_secret, tenants: app1.tenants }],
+    },
+  };
+}
+
+/**
+ * Adds a large network beside the example customer with bulk inserts: tenants, groups, one
+ * connection per group (all to App 1, with App 1's consent) and one secret per connection.
+ * The server reads these rows exactly as it reads rows written by the domain services.
+ */
+async function seedLargeNetwork(db: Db, secretKey: Buffer, appId: string, consentScopes: string, size: LargeNetworkSize): Promise<ClientCredentials[]> {
+  const now = Date.now();
+  const networkId = `bench-large-${randomUUID().slice(0, 8)}`;
+  const tenantId = (i: number) => `L${String(i).padStart(7, '0')}`;
+  const clients: ClientCredentials[] = [];
+
+  await db.transaction(async (trx) => {
+    await trx('networks').insert({ id: networkId, name: 'Benchmark Large Network', created_at: now, updated_at: now });
+    await trx.batchInsert(
+      'tenants',
+      Array.from({ length: size.tenants }, (_, i) => ({ tenant_id: tenantId(i), network_id: networkId, created_at: now })),
+      INSERT_CHUNK,
+    );
+
+    const groups = [];
+    const memberships = [];
+    const connections = [];
+    const consents = [];
+    const secrets = [];
+    for (let g = 0; g < size.groups; g += 1) {
+      const groupId = `bg-${g}`;
+      const connectionId = `bc-${g}`;
+      const consentId = `bk-${g}`;
+      const clientId = generateClientId();
+      const clientSecret = generateClientSecret();
+      const tenants = Array.from({ length: size.tenantsPerGroup }, (_, k) => tenantId((g * size.tenantsPerGroup + k) % size.tenants));
+
+      groups.push({ id: groupId, network_id: networkId, name: `Group ${g}`, created_at: now, updated_at: now });
+      for (const tenant of tenants) memberships.push({ network_id: networkId, group_id: groupId, tenant_id: tenant });
+      connections.push({ id: connectionId, network_id: networkId, group_id: groupId, app_id: appId, client_id: clientId, status: 'active', consent_id: consentId, created_at: now, updated_at: now });
+      consents.push({ id: consentId, network_id: networkId, connection_id: connectionId, approved_by: 'bench@example.com', approved_at: now, scopes: consentScopes, terms_version: 1 });
+      secrets.push({
+        id: `bs-${g}`,
+        network_id: networkId,
+        connection_id: connectionId,
+        secret_hash: hashClientSecret(secretKey, clientSecret),
+        hint: clientSecret.slice(-4),
+        created_by: 'bench@example.com',
+        created_at: now,
+        expires_at: null,
+        revoked_at: null,
+        last_used_at: null,
+      });
+      clients.push({ clientId, clientSecret, tenants });
+    }
+
+    await trx.batchInsert('groups', groups, INSERT_CHUNK);
+    await trx.batchInsert('group_tenants', memberships, INSERT_CHUNK);
+    await trx.batchInsert('connections', connections, INSERT_CHUNK);
+    await trx.batchInsert('consents', consents, INSERT_CHUNK);
+    await trx.batchInsert('client_secrets', secrets, INSERT_CHUNK);
+    await trx('cache_epoch').where('id', 1).increment('value', 1);
+  });
+  return clients;
+}
+
+/**
+ * Seeds a database for one scenario: the example customer always, plus the large network when
+ * `large` is given, in which case the returned clients are the large network's.
+ */
+export async function seedDatabase(env: Record<string, string>, large?: LargeNetworkSize): Promise<SeededData> {
+  const example = await seedExample(env);
+  try {
+    if (!large) return example.data;
+    const clients = await seedLargeNetwork(example.db, example.secretKey, example.appId, example.consentScopes, large);
+    return { ...example.data, clients };
+  } finally {
+    await example.db.destroy();
+  }
+}
