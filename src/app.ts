@@ -26,8 +26,10 @@ import { ProviderHolder } from './oauth/provider-holder.js';
 import { createRevocationHandler } from './oauth/revocation.js';
 import { RevocationList } from './oauth/revocation-list.js';
 import { ensureSigningKey } from './oauth/signing-keys.js';
+import { RETRY_AFTER_SECONDS, StorageUnavailableError, STORAGE_UNAVAILABLE_DESCRIPTION } from './oauth/storage-unavailable.js';
 import { TokenVerifier } from './oauth/token-verifier.js';
 import { createDomainContext } from './runtime.js';
+import { SharedState } from './shared-state/shared-state.js';
 import { migrateLatest, openDb, type Db } from './storage/db.js';
 
 export interface TenantgateOptions {
@@ -46,6 +48,8 @@ export interface Tenantgate {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly clients: ClientStore;
+  /** Redis-backed (REDIS_URL) or in-process shared state: key-value stores, rate limiters, health. */
+  readonly shared: SharedState;
   /** Starts listening; resolves with the base URL once the port is bound. */
   listen(port?: number, host?: string): Promise<{ server: Server; url: string }>;
   /** Stops accepting connections, finishes in-flight requests, flushes and closes the database. */
@@ -56,6 +60,8 @@ const SYSTEM: Actor = { id: 'system' };
 
 // How often keys are reloaded without a change notice, so an expired retired key leaves the JWKS.
 const KEY_RELOAD_INTERVAL_MS = 60_000;
+// How long start-up waits for Redis before serving in degraded mode (SQL on every request).
+const REDIS_STARTUP_WAIT_MS = 1500;
 
 export async function createTenantgate(options: TenantgateOptions): Promise<Tenantgate> {
   const { config } = options;
@@ -72,12 +78,30 @@ export async function createTenantgate(options: TenantgateOptions): Promise<Tena
     clients.invalidate();
     await Promise.all([catalogue.refresh(), holder?.reload()]);
   };
+  const refreshInBackground = (reason: string): void => {
+    refreshAfterChange().catch((err: unknown) => logger.error({ err, reason }, 'failed to refresh caches after a change'));
+  };
+
+  // Redis tells the other instances about each change at once, so an idle instance rebuilds its
+  // JWKS before a rotation signs. Correctness does not wait for that message: every request
+  // still reads the cache epoch (see `fresh`), because a message can arrive after the next
+  // request. While Redis is unreachable, caches are bypassed altogether.
+  const shared = new SharedState({ redisUrl: config.redisUrl, keyPrefix: config.redisKeyPrefix, logger });
+  clients.bypassCache = !shared.healthy;
+  shared.onHealthChange((healthy) => {
+    clients.bypassCache = !healthy;
+    if (healthy) refreshInBackground('Redis reachable again');
+  });
+  shared.onInvalidation((message) => refreshInBackground(`change notice: ${message.reason}`));
+  if (shared.configured) await shared.ready(REDIS_STARTUP_WAIT_MS);
+
   const domain = createDomainContext(
     config,
     db,
     clock,
     () => {
-      refreshAfterChange().catch((err: unknown) => logger.error({ err }, 'failed to refresh caches after a change'));
+      refreshInBackground('local change');
+      shared.publishInvalidation('change').catch((err: unknown) => logger.warn({ err }, 'failed to publish a change notice; other instances see it on their next request'));
     },
     logger,
   );
@@ -115,6 +139,7 @@ export async function createTenantgate(options: TenantgateOptions): Promise<Tena
       hooks,
       audiences: { default: () => catalogue.defaultAudience(), has: (audience) => catalogue.has(audience) },
       trustProxy: config.trustProxy > 0,
+      ephemeralStore: shared.configured ? shared.store('oidc') : undefined,
     },
     logger,
     onSwap,
@@ -122,7 +147,7 @@ export async function createTenantgate(options: TenantgateOptions): Promise<Tena
   const providers = holder;
 
   const verifier = new TokenVerifier(providers, config.issuer, clock);
-  const revocations = new RevocationList(db, clock);
+  const revocations = new RevocationList(db, clock, shared.configured ? shared.store('revoked') : undefined);
   const liveDeps = { clients, verifier, revocations, secretHashKey: domain.keys.secretHash, clock, hooks };
 
   /** Sees changes made by other processes before answering from caches. */
@@ -131,7 +156,7 @@ export async function createTenantgate(options: TenantgateOptions): Promise<Tena
       if (await watcher.check()) await Promise.all([catalogue.refresh(), providers.reload()]);
     } catch (err) {
       logger.error({ err }, 'database unreachable while checking for changes');
-      throw new OAuthError(503, 'temporarily_unavailable', 'the authorization server cannot reach its database; retry shortly');
+      throw new OAuthError(503, 'temporarily_unavailable', STORAGE_UNAVAILABLE_DESCRIPTION);
     }
     await next();
   }
@@ -163,9 +188,13 @@ export async function createTenantgate(options: TenantgateOptions): Promise<Tena
       logger.warn({ err }, 'readiness: database unreachable');
       checks.database = 'unreachable';
     }
-    const ready = Object.values(checks).every((value) => value === 'ok');
+    if (shared.configured) checks.redis = shared.status;
+    // Without Redis an instance still issues correct tokens (SQL on every request), so it stays
+    // in the load balancer and reports "degraded"; without the database it cannot.
+    const ready = checks.database === 'ok';
+    const degraded = ready && checks.redis === 'unreachable';
     ctx.status = ready ? 200 : 503;
-    ctx.body = { status: ready ? 'ready' : 'unavailable', checks };
+    ctx.body = { status: degraded ? 'degraded' : ready ? 'ready' : 'unavailable', checks };
   });
   router.get('/metrics', async (ctx) => {
     ctx.type = metrics.registry.contentType;
@@ -206,6 +235,7 @@ export async function createTenantgate(options: TenantgateOptions): Promise<Tena
     logger,
     metrics,
     clients,
+    shared,
     async listen(port = config.port, host = config.host) {
       server = createServer(app.callback());
       server.headersTimeout = 15_000;
@@ -226,6 +256,7 @@ export async function createTenantgate(options: TenantgateOptions): Promise<Tena
       }
       clearInterval(keyTimer);
       await lastUsed.stop();
+      await shared.close();
       await db.destroy();
     },
   };
@@ -262,8 +293,14 @@ function errorHandler(logger: Logger, issuer: string) {
       await next();
     } catch (err) {
       if (err instanceof OAuthError) {
-        if (err.status === 503) ctx.set('Retry-After', '5');
+        if (err.status === 503) ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
         writeOAuthError(ctx, err, issuer);
+        return;
+      }
+      if (err instanceof StorageUnavailableError) {
+        logger.error({ err, request_id: ctx.state.requestId, path: ctx.path }, 'database read failed');
+        ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
+        writeOAuthError(ctx, new OAuthError(503, 'temporarily_unavailable', STORAGE_UNAVAILABLE_DESCRIPTION), issuer);
         return;
       }
       if (err instanceof DomainError) {

@@ -3,6 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 
+import type { KeyValueStore } from '../shared-state/kv-store.js';
+
 // oidc-provider stores few artifacts for the client_credentials grant: JWT access tokens are
 // not stored at all. What remains (replay detection, for example) is short-lived and bounded.
 const EPHEMERAL_MAX = 100_000;
@@ -40,6 +42,81 @@ class MemoryAdapter implements Adapter {
 
   async destroy(id: string): Promise<void> {
     this.store.delete(this.#key(id));
+  }
+
+  async revokeByGrantId(): Promise<void> {}
+}
+
+// Lifetime given to a stored model that oidc-provider saves without an expiry.
+const UNBOUNDED_MODEL_TTL_MS = 24 * 3600 * 1000;
+
+interface StoredModel {
+  payload: AdapterPayload;
+  /** Epoch ms when the entry expires, kept so `consume` can write it back with the time left. */
+  expiresAt: number;
+}
+
+/**
+ * Keeps oidc-provider's stored models in the shared store (Redis), so every instance sees the
+ * same ones. While the store rejects (Redis unreachable), the instance uses its in-process copy:
+ * a model saved during the outage is then known only to the instance that saved it.
+ */
+class SharedAdapter implements Adapter {
+  readonly #memory: MemoryAdapter;
+
+  constructor(
+    private readonly model: string,
+    private readonly store: KeyValueStore,
+    memory: LRUCache<string, AdapterPayload>,
+  ) {
+    this.#memory = new MemoryAdapter(model, memory);
+  }
+
+  #key(id: string): string {
+    return `${this.model}:${id}`;
+  }
+
+  async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
+    const ttlMs = expiresIn > 0 ? expiresIn * 1000 : UNBOUNDED_MODEL_TTL_MS;
+    const entry: StoredModel = { payload, expiresAt: Date.now() + ttlMs };
+    await this.#memory.upsert(id, payload, expiresIn);
+    await this.store.set(this.#key(id), JSON.stringify(entry), ttlMs).catch(() => undefined);
+  }
+
+  async find(id: string): Promise<AdapterPayload | undefined> {
+    try {
+      const raw = await this.store.get(this.#key(id));
+      return raw === undefined ? undefined : (JSON.parse(raw) as StoredModel).payload;
+    } catch {
+      return this.#memory.find(id);
+    }
+  }
+
+  async findByUserCode(): Promise<undefined> {
+    return undefined;
+  }
+
+  async findByUid(): Promise<undefined> {
+    return undefined;
+  }
+
+  async consume(id: string): Promise<void> {
+    await this.#memory.consume(id);
+    try {
+      const raw = await this.store.get(this.#key(id));
+      if (raw === undefined) return;
+      const entry = JSON.parse(raw) as StoredModel;
+      entry.payload.consumed = Math.floor(Date.now() / 1000);
+      await this.store.set(this.#key(id), JSON.stringify(entry), entry.expiresAt - Date.now());
+    } catch {
+      // The in-process copy above is marked; the shared one is updated when Redis returns only
+      // if the model is saved again.
+    }
+  }
+
+  async destroy(id: string): Promise<void> {
+    await this.#memory.destroy(id);
+    await this.store.delete(this.#key(id)).catch(() => undefined);
   }
 
   async revokeByGrantId(): Promise<void> {}
@@ -87,8 +164,12 @@ class ConnectionClientAdapter implements Adapter {
   async revokeByGrantId(): Promise<void> {}
 }
 
-export function createAdapterFactory(): (name: string) => Adapter {
+/** Builds oidc-provider's adapter: clients from connections, other models in `shared` or in process. */
+export function createAdapterFactory(shared?: KeyValueStore): (name: string) => Adapter {
   const ephemeral = new LRUCache<string, AdapterPayload>({ max: EPHEMERAL_MAX });
   const clients = new ConnectionClientAdapter();
-  return (name: string) => (name === 'Client' ? clients : new MemoryAdapter(name, ephemeral));
+  return (name: string) => {
+    if (name === 'Client') return clients;
+    return shared ? new SharedAdapter(name, shared, ephemeral) : new MemoryAdapter(name, ephemeral);
+  };
 }

@@ -3,6 +3,8 @@ import type { Provider } from 'oidc-provider';
 import { hashClientSecret, hashesEqual } from '../crypto/client-secret.js';
 import type { Clock } from '../domain/types.js';
 import type { ClientStore, KnownClient } from './client-store.js';
+import { toRateLimitedProviderError } from './rate-limited.js';
+import { toProviderError } from './storage-unavailable.js';
 
 // Compared when the client is unknown or inactive, so that path does the same work as a wrong
 // secret. It is the hash of nothing anyone holds.
@@ -11,8 +13,13 @@ const DECOY_HASH = '0'.repeat(64);
 export interface SecretCheckHooks {
   /** Called with the ID of the secret that authenticated, for the batched last-used record. */
   onSecretUsed(secretId: string): void;
-  /** Called when authentication fails, for rate limiting and the audit counter. */
-  onFailure(clientId: string): void;
+  /** Called before the comparison; rejects with RateLimitedError a client ID in back-off. */
+  beforeCheck?(clientId: string): Promise<void>;
+  /**
+   * Called when authentication fails, for rate limiting and the audit counter. It may reject
+   * with RateLimitedError, which turns the 401 into a 429.
+   */
+  onFailure(clientId: string): void | Promise<void>;
 }
 
 /**
@@ -44,10 +51,17 @@ export function installSecretCheck(provider: Provider, clients: ClientStore, key
   const prototype = provider.Client.prototype as unknown as { compareClientSecret(this: { clientId: string }, actual: string): Promise<boolean> };
 
   prototype.compareClientSecret = async function compareClientSecret(actual: string): Promise<boolean> {
-    const client = await clients.findClient(this.clientId);
+    await Promise.resolve(hooks.beforeCheck?.(this.clientId)).catch((err: unknown) => Promise.reject(toRateLimitedProviderError(err)));
+
+    let client: KnownClient | undefined;
+    try {
+      client = await clients.findClient(this.clientId);
+    } catch (err) {
+      throw toProviderError(err);
+    }
     const secretId = verifyClientSecret(keys, client, actual, clock.now());
     if (secretId === undefined) {
-      hooks.onFailure(this.clientId);
+      await Promise.resolve(hooks.onFailure(this.clientId)).catch((err: unknown) => Promise.reject(toRateLimitedProviderError(err)));
       return false;
     }
     hooks.onSecretUsed(secretId);

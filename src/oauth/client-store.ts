@@ -6,6 +6,7 @@ import { isGroupMember } from '../storage/groups.js';
 import { validSecretHashes } from '../storage/secrets.js';
 import { findIntrospectionClient } from '../storage/introspection-clients.js';
 import type { Clock } from '../domain/types.js';
+import { readStorage } from './storage-unavailable.js';
 
 export interface StoredSecret {
   id: string;
@@ -44,6 +45,7 @@ const NOT_FOUND = Symbol('not found');
  * In-process cache for the token endpoint's two lookups: client by ID and tenant membership.
  * Every entry is dropped on `invalidate()`, which runs after every committed change and when
  * another process's change is detected; a load that raced with an invalidation is not cached.
+ * A failed database read rejects with StorageUnavailableError.
  */
 export class ClientStore {
   readonly #clients = new LRUCache<string, KnownClient | typeof NOT_FOUND>({ max: CLIENT_CACHE_MAX });
@@ -73,7 +75,7 @@ export class ClientStore {
     if (cached !== undefined) return cached === NOT_FOUND ? undefined : cached;
 
     const generation = this.#generation;
-    const loaded = await this.#load(clientId);
+    const loaded = await readStorage(() => this.#load(clientId));
     if (generation === this.#generation && !this.#bypass) this.#clients.set(clientId, loaded ?? NOT_FOUND);
     return loaded;
   }
@@ -84,7 +86,7 @@ export class ClientStore {
     if (cached !== undefined) return cached;
 
     const generation = this.#generation;
-    const member = await isGroupMember(this.db, groupId, tenantId);
+    const member = await readStorage(() => isGroupMember(this.db, groupId, tenantId));
     if (generation === this.#generation && !this.#bypass) this.#membership.set(key, member);
     return member;
   }

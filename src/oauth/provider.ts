@@ -2,12 +2,15 @@ import { randomBytes } from 'node:crypto';
 
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 
-import type { ClientStore } from './client-store.js';
+import type { ClientStore, ConnectionClient } from './client-store.js';
 import { createAdapterFactory } from './adapter.js';
 import { installSecretCheck, type SecretCheckHooks } from './client-secret.js';
 import * as clientCredentials from './grants/client-credentials.js';
+import { setRetryAfter } from './rate-limited.js';
 import type { LoadedKeys } from './signing-keys.js';
 import type { Clock } from '../domain/types.js';
+import type { KeyValueStore } from '../shared-state/kv-store.js';
+import { RETRY_AFTER_SECONDS } from './storage-unavailable.js';
 
 export const OAUTH_ROUTES = {
   token: '/token',
@@ -25,6 +28,10 @@ export interface ProviderOptions {
   hooks: SecretCheckHooks;
   audiences: { default(): string | undefined; has(audience: string): boolean };
   trustProxy: boolean;
+  /** Spends one token request of an authenticated client (the per-client rate limit). */
+  admitTokenRequest?(client: ConnectionClient): Promise<void>;
+  /** Where oidc-provider's stored models live; in process when absent. */
+  ephemeralStore?: KeyValueStore;
 }
 
 /**
@@ -33,7 +40,7 @@ export interface ProviderOptions {
  */
 export function buildProvider(options: ProviderOptions): Provider {
   const configuration: Configuration = {
-    adapter: createAdapterFactory(),
+    adapter: createAdapterFactory(options.ephemeralStore),
     clients: [],
     clientAuthMethods: ['client_secret_basic', 'client_secret_post'],
     clientDefaults: {
@@ -79,6 +86,16 @@ export function buildProvider(options: ProviderOptions): Provider {
 
   const provider = new Provider(options.issuer, configuration);
   provider.proxy = options.trustProxy;
+  // RFC 9110 §10.2.3: a 503 says when to retry. oidc-provider's error handler sets the status
+  // inside the route, so this middleware, which wraps the routes, sees it afterwards.
+  provider.use(async (ctx, next) => {
+    await next();
+    if (ctx.status === 503) ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
+  });
+
+  // A rate-limited error is thrown where no Koa context is at hand (compareClientSecret), so its
+  // Retry-After is set here, after oidc-provider has chosen the response and before it is sent.
+  provider.on('grant.error', setRetryAfter);
 
   installSecretCheck(provider, options.clients, { secretHash: options.secretHashKey }, options.clock, options.hooks);
   provider.registerGrantType(
@@ -87,6 +104,7 @@ export function buildProvider(options: ProviderOptions): Provider {
       defaultAudience: () => options.audiences.default(),
       isKnownAudience: (audience) => options.audiences.has(audience),
       signingKey: () => ({ alg: options.keys.activeAlg, kid: options.keys.activeKid }),
+      admitTokenRequest: options.admitTokenRequest,
     }),
     [...clientCredentials.parameters],
   );

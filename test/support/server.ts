@@ -71,7 +71,13 @@ export async function startServer(options: { env?: Record<string, string>; dir?:
   const database = options.databaseUrl ? { url: options.databaseUrl, drop: async () => undefined } : await createTestDatabase(dir);
   const port = await freePort();
   const dataKey = options.dataKey ?? randomBytes(32).toString('hex');
+  // With REDIS_URL set in the test environment every server uses that Redis, under a key prefix
+  // of its own so parallel test servers never see each other's keys or change notices.
+  const redis: Record<string, string> = process.env.REDIS_URL
+    ? { REDIS_URL: process.env.REDIS_URL, REDIS_KEY_PREFIX: `tg-test-${randomBytes(6).toString('hex')}:` }
+    : {};
   const env: Record<string, string> = {
+    ...redis,
     PORT: String(port),
     HOST: '127.0.0.1',
     ISSUER: `http://127.0.0.1:${port}`,

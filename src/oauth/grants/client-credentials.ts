@@ -2,6 +2,8 @@ import { errors, type KoaContextWithOIDC, type Provider } from 'oidc-provider';
 
 import type { SigningAlg } from '../../config.js';
 import type { ClientStore, ConnectionClient } from '../client-store.js';
+import { toProviderError } from '../storage-unavailable.js';
+import { toRateLimitedProviderError } from '../rate-limited.js';
 import { checkTenant } from '../tenant-check.js';
 
 export const grantType = 'client_credentials';
@@ -15,6 +17,8 @@ export interface GrantSettings {
   /** Whether an audience is a registered API. */
   isKnownAudience(audience: string): boolean;
   signingKey(): { alg: SigningAlg; kid: string };
+  /** Spends one of the client's token requests; rejects with RateLimitedError when none is left. */
+  admitTokenRequest?(client: ConnectionClient): Promise<void>;
 }
 
 // Carries the membership-checked tenant from the handler to extraTokenClaims, keyed by the
@@ -33,12 +37,13 @@ function requestedScopes(ctx: KoaContextWithOIDC): string[] {
  */
 export function createClientCredentialsHandler(provider: Provider, clients: ClientStore, settings: GrantSettings) {
   return async function clientCredentialsHandler(ctx: KoaContextWithOIDC): Promise<void> {
-    const client = await clients.findClient(ctx.oidc.client!.clientId);
+    const client = await clients.findClient(ctx.oidc.client!.clientId).catch((err: unknown) => Promise.reject(toProviderError(err)));
     if (client?.kind !== 'connection') throw new errors.UnauthorizedClient('this client may not use the client_credentials grant');
+    await Promise.resolve(settings.admitTokenRequest?.(client)).catch((err: unknown) => Promise.reject(toRateLimitedProviderError(err)));
 
     const audience = resolveAudience(ctx, client, settings);
     const scope = resolveScope(ctx, client, audience);
-    const tenant = await checkTenant(ctx, clients, client);
+    const tenant = await checkTenant(ctx, clients, client).catch((err: unknown) => Promise.reject(toProviderError(err)));
 
     const token = new provider.ClientCredentials({ client: ctx.oidc.client!, scope, expiresIn: client.record.tokenTtl });
     const { alg, kid } = settings.signingKey();

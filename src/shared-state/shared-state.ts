@@ -1,0 +1,245 @@
+import { randomUUID } from 'node:crypto';
+
+import { Cluster, Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
+
+import type { Logger } from '../logger.js';
+import { namespacedKey, type KeyPurpose } from './keys.js';
+import { MemoryKeyValueStore, RedisKeyValueStore, type KeyValueStore } from './kv-store.js';
+import { parseRedisUrl, redactRedisUrl } from './redis-url.js';
+
+export type SharedStateStatus = 'not_configured' | 'ok' | 'unreachable';
+
+/** A change notice sent to every instance; `origin` lets the sender skip its own notice. */
+export interface InvalidationMessage {
+  origin: string;
+  reason: string;
+}
+
+export interface RateLimiterSettings {
+  /** Name of the limit, part of its keys (`ratelimit:NAME:…`). */
+  name: string;
+  /** Requests allowed per `duration`. */
+  points: number;
+  /** Window length in seconds. */
+  duration: number;
+  /** Seconds a key stays blocked once it went over the limit (0: until the window ends). */
+  blockDuration?: number;
+}
+
+// How often the Redis connection is probed with PING. A paused network path leaves the socket
+// open, so only a probe that times out notices it.
+const HEALTH_CHECK_INTERVAL_MS = 1000;
+// A command that takes longer than this counts as a failure: the caller then falls back to SQL
+// or to in-process limits instead of holding a token request.
+const COMMAND_TIMEOUT_MS = 1000;
+const CONNECT_TIMEOUT_MS = 2000;
+// Reconnect back-off: 100 ms, 200 ms, … capped at 2 s, for ever (recovery needs no restart).
+const RECONNECT_STEP_MS = 100;
+const RECONNECT_MAX_MS = 2000;
+
+/**
+ * Shared ephemeral state across instances: Redis when REDIS_URL is set, in-process otherwise.
+ * It owns two connections (commands and the invalidation subscription), tracks whether Redis is
+ * reachable, and announces each change of that (`onHealthChange`) so callers can degrade.
+ */
+export class SharedState {
+  readonly instanceId = randomUUID();
+  readonly #keyPrefix: string;
+  readonly #logger: Logger | undefined;
+  readonly #client: Redis | Cluster | undefined;
+  readonly #subscriber: Redis | Cluster | undefined;
+  readonly #stores = new Map<KeyPurpose, KeyValueStore>();
+  readonly #invalidationListeners: Array<(message: InvalidationMessage) => void> = [];
+  readonly #healthListeners: Array<(healthy: boolean) => void> = [];
+  #healthy: boolean;
+  #lastError: string | undefined;
+  #failedProbes = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(options: { redisUrl: string | undefined; keyPrefix: string; logger?: Logger; subscribe?: boolean }) {
+    this.#keyPrefix = options.keyPrefix;
+    this.#logger = options.logger;
+    if (options.redisUrl === undefined) {
+      this.#healthy = true;
+      return;
+    }
+
+    // Start degraded: until Redis answers, nothing may trust a cache that only Redis keeps true.
+    this.#healthy = false;
+    this.#client = connect(options.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: COMMAND_TIMEOUT_MS });
+    this.#watch(this.#client, 'commands');
+    if (options.subscribe !== false) {
+      // The subscription is queued until connected and renewed by ioredis after each reconnect.
+      this.#subscriber = connect(options.redisUrl, { enableOfflineQueue: true, maxRetriesPerRequest: null });
+      this.#watch(this.#subscriber, 'subscriber');
+      this.#subscriber.on('message', (_channel: string, payload: string) => this.#deliver(payload));
+      this.#subscriber.subscribe(this.#channel).catch((err: unknown) => this.#noteError(err));
+    }
+    this.#timer = setInterval(() => void this.#probe(), HEALTH_CHECK_INTERVAL_MS);
+    this.#timer.unref();
+    this.#logger?.info({ redis: redactRedisUrl(options.redisUrl), key_prefix: this.#keyPrefix }, 'connecting to Redis for shared state');
+  }
+
+  get configured(): boolean {
+    return this.#client !== undefined;
+  }
+
+  /** False while Redis is configured but unreachable. */
+  get healthy(): boolean {
+    return this.#healthy;
+  }
+
+  get status(): SharedStateStatus {
+    if (!this.configured) return 'not_configured';
+    return this.#healthy ? 'ok' : 'unreachable';
+  }
+
+  /** The ioredis client, for libraries that take one (rate-limiter-flexible); undefined without REDIS_URL. */
+  get redis(): Redis | Cluster | undefined {
+    return this.#client;
+  }
+
+  key(purpose: KeyPurpose, ...parts: string[]): string {
+    return namespacedKey(this.#keyPrefix, purpose, ...parts);
+  }
+
+  /** The store of one purpose: Redis-backed when configured (rejects while unreachable), else in-process. */
+  store(purpose: KeyPurpose): KeyValueStore {
+    let store = this.#stores.get(purpose);
+    if (!store) {
+      const prefix = `${this.key(purpose)}:`;
+      store = this.#client ? new RedisKeyValueStore(this.#client, prefix) : new MemoryKeyValueStore(prefix);
+      this.#stores.set(purpose, store);
+    }
+    return store;
+  }
+
+  /**
+   * Builds a limiter whose counters are shared through Redis. While Redis is unreachable each
+   * instance counts on its own (the in-process insurance limiter), so the effective limit is up
+   * to N times `points` for N instances until Redis returns.
+   */
+  createRateLimiter(settings: RateLimiterSettings): RateLimiterAbstract {
+    const base = { points: settings.points, duration: settings.duration, blockDuration: settings.blockDuration ?? 0 };
+    const memory = new RateLimiterMemory({ ...base, keyPrefix: settings.name });
+    if (!this.#client) return memory;
+    return new RateLimiterRedis({
+      ...base,
+      storeClient: this.#client,
+      keyPrefix: this.key('ratelimit', settings.name),
+      rejectIfRedisNotReady: true,
+      insuranceLimiter: memory,
+    });
+  }
+
+  /** Tells every other instance that committed state changed. Without Redis there is no one to tell. */
+  async publishInvalidation(reason: string): Promise<void> {
+    if (!this.#client) return;
+    const message: InvalidationMessage = { origin: this.instanceId, reason };
+    await this.#client.publish(this.#channel, JSON.stringify(message));
+  }
+
+  onInvalidation(listener: (message: InvalidationMessage) => void): void {
+    this.#invalidationListeners.push(listener);
+  }
+
+  onHealthChange(listener: (healthy: boolean) => void): void {
+    this.#healthListeners.push(listener);
+  }
+
+  /** Resolves once Redis answers, or false after `timeoutMs`; true at once without Redis. */
+  async ready(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.#healthy && Date.now() < deadline && !this.#closed) {
+      await this.#probe();
+      if (!this.#healthy) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return this.#healthy;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearInterval(this.#timer);
+    await Promise.all([this.#client, this.#subscriber].map((connection) => connection?.quit().catch(() => connection.disconnect())));
+  }
+
+  get #channel(): string {
+    return this.key('invalidation');
+  }
+
+  #deliver(payload: string): void {
+    let message: InvalidationMessage;
+    try {
+      message = JSON.parse(payload) as InvalidationMessage;
+    } catch {
+      this.#logger?.warn('ignored a malformed invalidation message');
+      return;
+    }
+    if (message.origin === this.instanceId) return;
+    for (const listener of this.#invalidationListeners) listener(message);
+  }
+
+  #watch(connection: Redis | Cluster, role: string): void {
+    connection.on('error', (err: unknown) => this.#noteError(err));
+    connection.on('close', () => this.#setHealthy(false, `${role} connection closed`));
+    connection.on('ready', () => void this.#probe());
+  }
+
+  #noteError(err: unknown): void {
+    // ioredis reports each failed reconnect; only the latest is kept, for the transition log.
+    this.#lastError = err instanceof Error ? err.message : String(err);
+  }
+
+  async #probe(): Promise<void> {
+    if (!this.#client || this.#closed) return;
+    const connected = this.#client.status === 'ready' && (this.#subscriber === undefined || this.#subscriber.status === 'ready');
+    if (!connected) {
+      this.#setHealthy(false, 'not connected');
+      return;
+    }
+    try {
+      await this.#client.ping();
+      this.#failedProbes = 0;
+      this.#setHealthy(true, 'ping answered');
+    } catch (err) {
+      this.#noteError(err);
+      this.#failedProbes += 1;
+      this.#setHealthy(false, 'ping failed');
+    }
+  }
+
+  #setHealthy(healthy: boolean, reason: string): void {
+    if (this.#closed || healthy === this.#healthy) return;
+    this.#healthy = healthy;
+    if (healthy) {
+      this.#logger?.info({ reason }, 'Redis reachable; shared caches and limits are in use again');
+    } else {
+      this.#logger?.warn(
+        { reason, error: this.#lastError, failed_probes: this.#failedProbes },
+        'Redis unreachable; reading SQL on every request and limiting in process until it returns',
+      );
+    }
+    for (const listener of this.#healthListeners) listener(healthy);
+  }
+}
+
+function connect(url: string, options: { enableOfflineQueue: boolean; maxRetriesPerRequest: number | null; commandTimeout?: number }): Redis | Cluster {
+  const target = parseRedisUrl(url);
+  const common = {
+    ...options,
+    connectTimeout: CONNECT_TIMEOUT_MS,
+    retryStrategy: (attempt: number) => Math.min(attempt * RECONNECT_STEP_MS, RECONNECT_MAX_MS),
+  };
+  if (target.kind === 'cluster') {
+    return new Cluster(target.nodes, {
+      ...target.options,
+      enableOfflineQueue: options.enableOfflineQueue,
+      clusterRetryStrategy: common.retryStrategy,
+      redisOptions: { ...target.options.redisOptions, ...common },
+    });
+  }
+  if (target.kind === 'sentinel') return new Redis({ ...target.options, ...common });
+  return new Redis(target.url, { ...target.options, ...common });
+}
