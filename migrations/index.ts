@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import * as core from './20261204000000_core.js';
 import * as hubAccounts from './20261204100000_hub_accounts.js';
 import * as developerPortal from './20261204200000_developer_portal.js';
+import * as rateLimits from './20261204300000_rate_limits.js';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -16,4 +17,5 @@ export const migrations: ReadonlyArray<readonly [name: string, migration: Migrat
   ['20261204000000_core', core],
   ['20261204100000_hub_accounts', hubAccounts],
   ['20261204200000_developer_portal', developerPortal],
+  ['20261204300000_rate_limits', rateLimits],
 ];
