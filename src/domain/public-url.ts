@@ -78,16 +78,16 @@ function ipv6Kind(address: string): string | undefined {
  */
 export function nonPublicHostProblem(hostname: string): string | undefined {
   const host = hostname.toLowerCase().replace(/\.$/, '');
-  if (host === 'localhost' || host.endsWith('.localhost')) return `must not point at ${host} (loopback)`;
+  if (host === 'localhost' || host.endsWith('.localhost')) return `must not point at ${host} (loopback host)`;
 
   const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
   if (isIPv4(bare)) {
     const kind = ipv4Kind(bare);
-    return kind ? `must not point at ${bare}, a ${kind} address` : undefined;
+    return kind ? `must not point at ${bare} (${kind} address)` : undefined;
   }
   if (isIPv6(bare)) {
     const kind = ipv6Kind(bare);
-    return kind ? `must not point at ${bare}, a ${kind} address` : undefined;
+    return kind ? `must not point at ${bare} (${kind} address)` : undefined;
   }
   return undefined;
 }
