@@ -68,6 +68,15 @@ export async function createTenantgate(options: TenantgateOptions): Promise<Tena
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger(config.logLevel);
   const db = openDb(config.databaseUrl);
+  try {
+    return await assemble(options, config, clock, logger, db);
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
+}
+
+async function assemble(options: TenantgateOptions, config: Config, clock: Clock, logger: Logger, db: Db): Promise<Tenantgate> {
   if (options.migrate !== false) await migrateLatest(db);
 
   const clients = new ClientStore(db, clock);
@@ -79,7 +88,9 @@ export async function createTenantgate(options: TenantgateOptions): Promise<Tena
     await Promise.all([catalogue.refresh(), holder?.reload()]);
   };
   const refreshInBackground = (reason: string): void => {
-    refreshAfterChange().catch((err: unknown) => logger.error({ err, reason }, 'failed to refresh caches after a change'));
+    refreshAfterChange()
+      .then(() => shared.report())
+      .catch((err: unknown) => logger.error({ err, reason }, 'failed to refresh caches after a change'));
   };
 
   // Redis tells the other instances about each change at once, so an idle instance rebuilds its
@@ -145,6 +156,9 @@ export async function createTenantgate(options: TenantgateOptions): Promise<Tena
     onSwap,
   );
   const providers = holder;
+  // `tenantgate keys rotate` reads these reports to wait until every instance publishes the next key.
+  shared.reportWith(() => ({ kids: providers.keys.privateJwks.map((jwk) => String(jwk.kid)), activeKid: providers.keys.activeKid }));
+  await shared.report().catch(() => undefined);
 
   const verifier = new TokenVerifier(providers, config.issuer, clock);
   const revocations = new RevocationList(db, clock, shared.configured ? shared.store('revoked') : undefined);

@@ -16,6 +16,16 @@ export interface InvalidationMessage {
   reason: string;
 }
 
+/** What a running instance reports about itself in the instance registry. */
+export interface InstanceReport {
+  id: string;
+  /** Key IDs this instance's JWKS publishes. */
+  kids: string[];
+  activeKid: string;
+  /** Epoch ms after which the report counts as stale (the instance stopped or lost Redis). */
+  expiresAt: number;
+}
+
 export interface RateLimiterSettings {
   /** Name of the limit, part of its keys (`ratelimit:NAME:…`). */
   name: string;
@@ -37,6 +47,8 @@ const CONNECT_TIMEOUT_MS = 2000;
 // Reconnect back-off: 100 ms, 200 ms, … capped at 2 s, for ever (recovery needs no restart).
 const RECONNECT_STEP_MS = 100;
 const RECONNECT_MAX_MS = 2000;
+// An instance re-reports every probe; a report older than this belongs to a stopped instance.
+const INSTANCE_REPORT_TTL_MS = 5000;
 
 /**
  * Shared ephemeral state across instances: Redis when REDIS_URL is set, in-process otherwise.
@@ -57,6 +69,7 @@ export class SharedState {
   #failedProbes = 0;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
+  #reportSource: (() => Omit<InstanceReport, 'id' | 'expiresAt'>) | undefined;
 
   constructor(options: { redisUrl: string | undefined; keyPrefix: string; logger?: Logger; subscribe?: boolean }) {
     this.#keyPrefix = options.keyPrefix;
@@ -149,6 +162,38 @@ export class SharedState {
     this.#healthListeners.push(listener);
   }
 
+  /**
+   * Registers what this instance reports in the instance registry; the report is written after
+   * every successful probe and by `report()`.
+   */
+  reportWith(source: () => Omit<InstanceReport, 'id' | 'expiresAt'>): void {
+    this.#reportSource = source;
+  }
+
+  /** Writes this instance's report now (after a key change, so a rotation need not wait a probe). */
+  async report(): Promise<void> {
+    if (!this.#client || !this.#reportSource || this.#closed) return;
+    const report: InstanceReport = { ...this.#reportSource(), id: this.instanceId, expiresAt: Date.now() + INSTANCE_REPORT_TTL_MS };
+    await this.#client.hset(this.key('instance'), this.instanceId, JSON.stringify(report));
+  }
+
+  /**
+   * Lists the instances that reported recently, pruning stale reports. One hash holds every
+   * report, so the read is a single key on Redis Cluster too.
+   */
+  async listInstances(): Promise<InstanceReport[]> {
+    if (!this.#client) return [];
+    const now = Date.now();
+    const entries = await this.#client.hgetall(this.key('instance'));
+    const live: InstanceReport[] = [];
+    for (const [id, raw] of Object.entries(entries)) {
+      const report = JSON.parse(raw) as InstanceReport;
+      if (report.expiresAt > now) live.push(report);
+      else await this.#client.hdel(this.key('instance'), id);
+    }
+    return live;
+  }
+
   /** Resolves once Redis answers, or false after `timeoutMs`; true at once without Redis. */
   async ready(timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
@@ -160,8 +205,9 @@ export class SharedState {
   }
 
   async close(): Promise<void> {
-    this.#closed = true;
     clearInterval(this.#timer);
+    if (this.#reportSource && this.#healthy) await this.#client?.hdel(this.key('instance'), this.instanceId).catch(() => undefined);
+    this.#closed = true;
     await Promise.all([this.#client, this.#subscriber].map((connection) => connection?.quit().catch(() => connection.disconnect())));
   }
 
@@ -203,6 +249,7 @@ export class SharedState {
       await this.#client.ping();
       this.#failedProbes = 0;
       this.#setHealthy(true, 'ping answered');
+      await this.report();
     } catch (err) {
       this.#noteError(err);
       this.#failedProbes += 1;
