@@ -11,7 +11,10 @@ import type { Config } from './config.js';
 import type { DomainContext } from './domain/context.js';
 import { DomainError } from './domain/errors.js';
 import { systemClock, type Actor, type Clock } from './domain/types.js';
+import { effectiveRateLimit } from './domain/app-rate-limits.js';
 import { Metrics } from './http/metrics.js';
+import { RateLimits } from './http/rate-limits.js';
+import { DEFAULT_REQUEST_LIMITS, enforceRequestLimits, serverOptions, type RequestLimits } from './http/request-limits.js';
 import { createLogger, type Logger } from './logger.js';
 import { ApiCatalogue } from './oauth/api-catalogue.js';
 import { ClientStore } from './oauth/client-store.js';
@@ -38,6 +41,8 @@ export interface TenantgateOptions {
   logger?: Logger;
   /** Apply pending migrations before serving (default true). */
   migrate?: boolean;
+  /** Overrides of the HTTP request limits (tests shorten the timeouts). */
+  requestLimits?: Partial<RequestLimits>;
 }
 
 export interface Tenantgate {
@@ -124,9 +129,14 @@ async function assemble(options: TenantgateOptions, config: Config, clock: Clock
 
   const metrics = new Metrics();
   const lastUsed = new LastUsedRecorder(db, clock, logger);
+  const limits = new RateLimits(logger, { redis: shared.redis, keyPrefix: shared.key('ratelimit', '') });
   const hooks: SecretCheckHooks = {
     onSecretUsed: (secretId) => lastUsed.record(secretId),
-    onFailure: () => metrics.clientAuthFailures.inc(),
+    beforeCheck: (clientId) => limits.assertClientAuthAllowed(clientId, limits.currentAddress()),
+    onFailure: async (clientId) => {
+      metrics.clientAuthFailures.inc();
+      await limits.recordClientAuthFailure(clientId, limits.currentAddress());
+    },
   };
 
   const outcomes = new WeakMap<IncomingMessage, string>();
@@ -150,6 +160,7 @@ async function assemble(options: TenantgateOptions, config: Config, clock: Clock
       hooks,
       audiences: { default: () => catalogue.defaultAudience(), has: (audience) => catalogue.has(audience) },
       trustProxy: config.trustProxy > 0,
+      admitTokenRequest: (client) => limits.admitTokenRequest(client.clientId, effectiveRateLimit(client.record)),
       ephemeralStore: shared.configured ? shared.store('oidc') : undefined,
     },
     logger,
@@ -226,9 +237,13 @@ async function assemble(options: TenantgateOptions, config: Config, clock: Clock
   router.get(OAUTH_ROUTES.jwks, fresh, delegateToProvider);
 
   const app = new Koa({ proxy: config.trustProxy > 0, maxIpsCount: config.trustProxy });
+  const requestLimits = { ...DEFAULT_REQUEST_LIMITS, ...options.requestLimits };
   app.use(requestLog(logger));
   app.use(errorHandler(logger, config.issuer));
   app.use(securityHeaders);
+  app.use(enforceRequestLimits(requestLimits));
+  // ctx.ip honours X-Forwarded-For only from TRUST_PROXY hops; rate limits count by this address.
+  app.use((ctx, next) => limits.withAddress(ctx.ip, next));
   app.use(router.routes());
   app.use(router.allowedMethods());
 
@@ -251,10 +266,7 @@ async function assemble(options: TenantgateOptions, config: Config, clock: Clock
     clients,
     shared,
     async listen(port = config.port, host = config.host) {
-      server = createServer(app.callback());
-      server.headersTimeout = 15_000;
-      server.requestTimeout = 30_000;
-      server.keepAliveTimeout = 5_000;
+      server = createServer(serverOptions(requestLimits), app.callback());
       server.listen(port, host);
       await once(server, 'listening');
       const address = server.address();

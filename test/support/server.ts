@@ -66,10 +66,12 @@ export interface TestServer {
  * Starts tenantgate on a free loopback port with a fresh database: a SQLite file in a temporary
  * folder, or a fresh Postgres database when DATABASE_URL is a postgres:// URL (see database.ts).
  */
-export async function startServer(options: { env?: Record<string, string>; dir?: string; databaseUrl?: string; dataKey?: string } = {}): Promise<TestServer> {
+export async function startServer(
+  options: { env?: Record<string, string>; dir?: string; databaseUrl?: string; dataKey?: string; port?: number } = {},
+): Promise<TestServer> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'tenantgate-test-'));
   const database = options.databaseUrl ? { url: options.databaseUrl, drop: async () => undefined } : await createTestDatabase(dir);
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const dataKey = options.dataKey ?? randomBytes(32).toString('hex');
   // With REDIS_URL set in the test environment every server uses that Redis, under a key prefix
   // of its own so parallel test servers never see each other's keys or change notices.
