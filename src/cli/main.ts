@@ -20,6 +20,7 @@ import { exportAuditEvents } from '../storage/audit.js';
 import { findConnectionNetwork } from '../storage/connections.js';
 import { migrateLatest, openDb, type Db } from '../storage/db.js';
 import { buildDemo } from './demo.js';
+import { addPortalCommands } from './portal-commands.js';
 import { print, printError, type Output } from './output.js';
 
 interface Session {
@@ -190,6 +191,8 @@ export function buildCli(): Command {
         });
       },
     );
+
+  addPortalCommands(program, { withSession, output });
 
   const group = program.command('group').description('manage groups of tenants');
   group
