@@ -4,6 +4,7 @@ import * as core from './20261204000000_core.js';
 import * as hubAccounts from './20261204100000_hub_accounts.js';
 import * as developerPortal from './20261204200000_developer_portal.js';
 import * as rateLimits from './20261204300000_rate_limits.js';
+import * as auditAppendOnly from './20261204400000_audit_append_only.js';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -18,4 +19,5 @@ export const migrations: ReadonlyArray<readonly [name: string, migration: Migrat
   ['20261204100000_hub_accounts', hubAccounts],
   ['20261204200000_developer_portal', developerPortal],
   ['20261204300000_rate_limits', rateLimits],
+  ['20261204400000_audit_append_only', auditAppendOnly],
 ];
