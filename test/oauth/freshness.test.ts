@@ -1,0 +1,81 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { EpochWatcher } from '../../src/oauth/freshness.js';
+import { bumpEpoch } from '../../src/storage/epoch.js';
+import { migrateLatest, openDb, type Db } from '../../src/storage/db.js';
+import { createTestDatabase } from '../support/database.js';
+
+describe('EpochWatcher', () => {
+  let dir: string;
+  let drop: () => Promise<void>;
+  let db: Db;
+  // A second pool on the same database stands in for another process (the CLI, another instance).
+  let other: Db;
+  let reads: number;
+  let changes: number;
+  let watcher: EpochWatcher;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'tenantgate-freshness-'));
+    const database = await createTestDatabase(dir);
+    drop = database.drop;
+    db = openDb(database.url);
+    await migrateLatest(db);
+    other = openDb(database.url);
+    reads = 0;
+    changes = 0;
+    db.on('query', (query: { sql: string }) => {
+      if (query.sql.includes('cache_epoch')) reads += 1;
+    });
+    watcher = new EpochWatcher(db, () => {
+      changes += 1;
+    });
+    await watcher.prime();
+    reads = 0;
+  });
+
+  afterEach(async () => {
+    await other.destroy();
+    await db.destroy();
+    await drop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('concurrent checks share at most two reads', async () => {
+    const results = await Promise.all(Array.from({ length: 32 }, () => watcher.check()));
+
+    expect(results.every((changed) => changed === false)).toBe(true);
+    expect(reads).toBeLessThanOrEqual(2);
+  });
+
+  test('check after a commit elsewhere sees it', async () => {
+    const earlier = Promise.all(Array.from({ length: 8 }, () => watcher.check()));
+    await other.transaction((trx) => bumpEpoch(trx));
+
+    expect(await watcher.check()).toBe(true);
+    expect(changes).toBe(1);
+    await earlier;
+    expect(await watcher.check()).toBe(false);
+  });
+
+  test('check started during a read waits for the next read', async () => {
+    const first = watcher.check();
+    const readsBefore = reads;
+    await other.transaction((trx) => bumpEpoch(trx));
+    const second = watcher.check();
+
+    expect(await second).toBe(true);
+    await first;
+    expect(reads).toBeGreaterThan(readsBefore);
+  });
+
+  test('failed read rejects its checks and the next check reads again', async () => {
+    await db.schema.renameTable('cache_epoch', 'cache_epoch_moved');
+    await expect(Promise.all([watcher.check(), watcher.check()])).rejects.toThrow();
+    await db.schema.renameTable('cache_epoch_moved', 'cache_epoch');
+
+    expect(await watcher.check()).toBe(false);
+  });
+});
