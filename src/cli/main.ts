@@ -19,6 +19,7 @@ import { activateNextKey, ensureSigningKey, listKeys, publishNextKey } from '../
 import { exportAuditEvents } from '../storage/audit.js';
 import { findConnectionNetwork } from '../storage/connections.js';
 import { migrateLatest, openDb, type Db } from '../storage/db.js';
+import { ChangeNotices } from './change-notices.js';
 import { buildDemo } from './demo.js';
 import { addPortalCommands } from './portal-commands.js';
 import { print, printError, type Output } from './output.js';
@@ -28,18 +29,25 @@ interface Session {
   db: Db;
   ctx: DomainContext;
   actor: Actor;
+  notices: ChangeNotices;
 }
+
+// Bound on how long `keys rotate` waits for every running instance to publish the next key.
+const INSTANCE_KEY_WAIT_MS = 30_000;
 
 /** Opens the database (migrating it first) for one command, and closes it afterwards. */
 async function withSession<T>(work: (session: Session) => Promise<T>): Promise<T> {
   const config = loadConfig();
   const db = openDb(config.databaseUrl);
+  const notices = new ChangeNotices(config);
   try {
     await migrateLatest(db);
-    // The CLI keeps no caches; running servers see its changes through the cache epoch.
-    const ctx = createDomainContext(config, db, systemClock, () => undefined);
-    return await work({ config, db, ctx, actor: { id: `cli:${userInfo().username}` } });
+    // The CLI keeps no caches; running servers see its changes through the cache epoch, and
+    // with Redis also through a change notice.
+    const ctx = createDomainContext(config, db, systemClock, () => notices.notify());
+    return await work({ config, db, ctx, actor: { id: `cli:${userInfo().username}` }, notices });
   } finally {
+    await notices.close();
     await db.destroy();
   }
 }
@@ -329,16 +337,27 @@ export function buildCli(): Command {
   keys
     .command('rotate')
     .description('publish a new signing key, wait until every instance serves it, then sign with it')
-    .option('--publish-wait <seconds>', 'time between publishing and switching (default 0 without REDIS_URL, 10 with it)', integer('--publish-wait'))
+    .option(
+      '--publish-wait <seconds>',
+      'time between every instance publishing the next key and signing with it, for resource servers that cache the JWKS (default 0 without REDIS_URL, 10 with it)',
+      integer('--publish-wait'),
+    )
     .action(async (options: { publishWait?: number }, command: Command) => {
-      await withSession(async ({ ctx, actor, config }) => {
+      await withSession(async ({ ctx, actor, config, notices }) => {
         const next = await publishNextKey(ctx, actor, config.signingAlg);
-        // Every instance reloads its JWKS on the next request after a change; the wait covers
-        // instances that learn of it through Redis and have had no request in between.
+        await notices.flush();
+        // With Redis, every running instance reports the keys it publishes; none signs with the
+        // next key before all of them serve it. Without Redis there is one instance, and it
+        // reloads its keys on its next request.
+        const instances = await notices.waitForKey(next.kid, INSTANCE_KEY_WAIT_MS);
         const wait = options.publishWait ?? (config.redisUrl ? 10 : 0);
         if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait * 1000));
         const active = await activateNextKey(ctx, actor);
-        print(output(command), { published_kid: next.kid, active_kid: active?.kid ?? next.kid }, () => `signing with ${active?.kid ?? next.kid}; the previous key stays in the JWKS until its tokens expire`);
+        print(
+          output(command),
+          { published_kid: next.kid, active_kid: active?.kid ?? next.kid, instances_confirmed: instances.length },
+          () => `signing with ${active?.kid ?? next.kid} (${instances.length} instances confirmed the new key first); the previous key stays in the JWKS until its tokens expire`,
+        );
       });
     });
 
