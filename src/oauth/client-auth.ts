@@ -4,6 +4,7 @@ import type { Clock } from '../domain/types.js';
 import type { ClientStore, KnownClient } from './client-store.js';
 import { verifyClientSecret, type SecretCheckHooks } from './client-secret.js';
 import { OAuthError } from './oauth-error.js';
+import { RateLimitedError, rateLimitedOAuthError } from './rate-limited.js';
 
 const AUTH_FAILED = 'client authentication failed';
 
@@ -48,6 +49,15 @@ export function readClientCredentials(ctx: Context, body: Record<string, unknown
   return { clientId: bodyId, secret: bodySecret };
 }
 
+async function rejectRateLimited(check: void | Promise<void>): Promise<void> {
+  try {
+    await check;
+  } catch (err) {
+    if (err instanceof RateLimitedError) throw rateLimitedOAuthError(err);
+    throw err;
+  }
+}
+
 /** Authenticates a client against the stored hashes; every failure is the same invalid_client. */
 export async function authenticateClient(
   ctx: Context,
@@ -58,10 +68,12 @@ export async function authenticateClient(
   hooks: SecretCheckHooks,
 ): Promise<KnownClient> {
   const { clientId, secret } = readClientCredentials(ctx, body);
+  await rejectRateLimited(hooks.beforeCheck?.(clientId));
+
   const client = await clients.findClient(clientId);
   const secretId = verifyClientSecret(keys, client, secret, clock.now());
   if (client === undefined || secretId === undefined) {
-    hooks.onFailure(clientId);
+    await rejectRateLimited(hooks.onFailure(clientId));
     throw new OAuthError(401, 'invalid_client', AUTH_FAILED);
   }
   hooks.onSecretUsed(secretId);

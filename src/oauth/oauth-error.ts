@@ -8,6 +8,8 @@ export class OAuthError extends Error {
     readonly status: number,
     readonly error: string,
     readonly description: string,
+    /** Seconds the client must wait before retrying, sent as `Retry-After` (RFC 9110 §10.2.3). */
+    readonly retryAfterSeconds?: number,
   ) {
     super(description);
   }
@@ -18,6 +20,7 @@ export function writeOAuthError(ctx: Context, err: OAuthError, realm: string): v
   ctx.status = err.status;
   ctx.set('Cache-Control', 'no-store');
   ctx.set('Pragma', 'no-cache');
+  if (err.retryAfterSeconds !== undefined) ctx.set('Retry-After', String(err.retryAfterSeconds));
   if (err.status === 401 && ctx.get('authorization') !== '') {
     ctx.set('WWW-Authenticate', `Basic realm="${realm}", error="${err.error}", error_description="${err.description}"`);
   }

@@ -123,6 +123,10 @@ export interface ClientRecord {
   clientId: string;
   status: ConnectionStatus;
   tokenTtl: number;
+  /** Operator-set token requests per second of the app; null means the server default. */
+  tokenRateLimit: number | null;
+  /** Operator-set token bucket size of the app; null means the server default. */
+  tokenBurstLimit: number | null;
   consent: Consent | null;
 }
 
@@ -138,6 +142,8 @@ export async function findClientRecord(db: Knex, clientId: string): Promise<Clie
     .first<
       | (ConnectionRow & {
           token_ttl: number;
+          token_rate_limit: number | null;
+          token_burst_limit: number | null;
           c_id: string | null;
           approved_by: string | null;
           approved_at: number | null;
@@ -148,6 +154,8 @@ export async function findClientRecord(db: Knex, clientId: string): Promise<Clie
     >(
       'connections.*',
       'apps.token_ttl',
+      'apps.token_rate_limit',
+      'apps.token_burst_limit',
       'consents.id as c_id',
       'consents.approved_by',
       'consents.approved_at',
@@ -163,6 +171,8 @@ export async function findClientRecord(db: Knex, clientId: string): Promise<Clie
     clientId: row.client_id,
     status: row.status,
     tokenTtl: Number(row.token_ttl),
+    tokenRateLimit: row.token_rate_limit === null ? null : Number(row.token_rate_limit),
+    tokenBurstLimit: row.token_burst_limit === null ? null : Number(row.token_burst_limit),
     consent:
       row.c_id === null
         ? null

@@ -1,0 +1,75 @@
+import type { Cluster, Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
+
+/** How many failures a key may have before back-off starts, and how long back-off may grow. */
+export interface BackoffPolicy {
+  /** Failures within `windowSeconds` that are answered normally. */
+  readonly freeFailures: number;
+  /** Window in which failures are counted, from the first one. */
+  readonly windowSeconds: number;
+  /** Upper bound of one back-off period; each failure past the free ones doubles it up to here. */
+  readonly maxBackoffSeconds: number;
+}
+
+export type BackoffVerdict = { allowed: true } | { allowed: false; retryAfterSeconds: number };
+
+/**
+ * Counts failures per key and, past the free allowance, blocks the key for 1, 2, 4, … seconds
+ * (exponential back-off) up to the policy's maximum. A blocked key is rejected before any
+ * credential is checked. With Redis the counters are shared by every instance; while Redis is
+ * not ready, rate-limiter-flexible answers from an in-process insurance limiter instead of
+ * waiting or failing.
+ */
+export class FailureBackoff {
+  readonly #failures: RateLimiterAbstract;
+  readonly #blocks: RateLimiterAbstract;
+
+  constructor(
+    name: string,
+    private readonly policy: BackoffPolicy,
+    store: { redis?: Redis | Cluster | undefined; prefix: string },
+  ) {
+    // `points` is set above any reachable count: the failure counter only counts (penalty), and
+    // the block limiter is only written through block(), which stores points + 1.
+    const failures = { keyPrefix: `${store.prefix}${name}:failures`, points: Number.MAX_SAFE_INTEGER, duration: policy.windowSeconds };
+    const blocks = { keyPrefix: `${store.prefix}${name}:blocked`, points: 1, duration: policy.maxBackoffSeconds };
+    if (store.redis) {
+      const redisOptions = { storeClient: store.redis, rejectIfRedisNotReady: true };
+      this.#failures = new RateLimiterRedis({ ...failures, ...redisOptions, insuranceLimiter: new RateLimiterMemory(failures) });
+      this.#blocks = new RateLimiterRedis({ ...blocks, ...redisOptions, insuranceLimiter: new RateLimiterMemory(blocks) });
+    } else {
+      this.#failures = new RateLimiterMemory(failures);
+      this.#blocks = new RateLimiterMemory(blocks);
+    }
+  }
+
+  async check(key: string): Promise<BackoffVerdict> {
+    const blocked = await this.#blocks.get(key);
+    if (blocked === null || blocked.consumedPoints <= this.#blocks.points || blocked.msBeforeNext <= 0) return { allowed: true };
+    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(blocked.msBeforeNext / 1000)) };
+  }
+
+  /**
+   * Counts one failure and starts the next back-off period once the free failures are spent.
+   * The count is one atomic step, so of any number of concurrent failures at most `freeFailures`
+   * are allowed; the rest return the back-off verdict.
+   */
+  async recordFailure(key: string): Promise<BackoffVerdict> {
+    const counted = await this.#failures.penalty(key, 1);
+    const excess = counted.consumedPoints - this.policy.freeFailures;
+    if (excess <= 0) return { allowed: true };
+
+    const seconds = backoffSeconds(excess, this.policy.maxBackoffSeconds);
+    await this.#blocks.block(key, seconds);
+    return { allowed: false, retryAfterSeconds: seconds };
+  }
+
+  async reset(key: string): Promise<void> {
+    await Promise.all([this.#failures.delete(key), this.#blocks.delete(key)]);
+  }
+}
+
+/** Returns 2^(excess-1) seconds, capped: the first failure past the allowance blocks for 1 s. */
+export function backoffSeconds(excess: number, maxSeconds: number): number {
+  return Math.min(maxSeconds, 2 ** Math.min(excess - 1, 30));
+}
