@@ -22,6 +22,7 @@ import type { SecretCheckHooks } from './oauth/client-secret.js';
 import { discoveryDocument } from './oauth/discovery.js';
 import { EpochWatcher } from './oauth/freshness.js';
 import { createIntrospectionHandler } from './oauth/introspection.js';
+import { AuthFailureAudit } from './oauth/auth-failure-audit.js';
 import { LastUsedRecorder } from './oauth/last-used.js';
 import { OAuthError, writeOAuthError } from './oauth/oauth-error.js';
 import { OAUTH_ROUTES } from './oauth/provider.js';
@@ -34,6 +35,7 @@ import { TokenVerifier } from './oauth/token-verifier.js';
 import { createDomainContext } from './runtime.js';
 import { SharedState } from './shared-state/shared-state.js';
 import { migrateLatest, openDb, type Db } from './storage/db.js';
+import { createWebPages } from './web/index.js';
 
 export interface TenantgateOptions {
   config: Config;
@@ -59,6 +61,8 @@ export interface Tenantgate {
   listen(port?: number, host?: string): Promise<{ server: Server; url: string }>;
   /** Stops accepting connections, finishes in-flight requests, flushes and closes the database. */
   close(): Promise<void>;
+  /** Writes batched last-used times and failure counts now instead of at their next interval. */
+  flushBackgroundWork(): Promise<void>;
 }
 
 const SYSTEM: Actor = { id: 'system' };
@@ -129,12 +133,14 @@ async function assemble(options: TenantgateOptions, config: Config, clock: Clock
 
   const metrics = new Metrics();
   const lastUsed = new LastUsedRecorder(db, clock, logger);
+  const authFailures = new AuthFailureAudit(db, clients, clock, logger);
   const limits = new RateLimits(logger, { redis: shared.redis, keyPrefix: shared.key('ratelimit', '') });
   const hooks: SecretCheckHooks = {
     onSecretUsed: (secretId) => lastUsed.record(secretId),
     beforeCheck: (clientId) => limits.assertClientAuthAllowed(clientId, limits.currentAddress()),
     onFailure: async (clientId) => {
       metrics.clientAuthFailures.inc();
+      authFailures.record(clientId);
       await limits.recordClientAuthFailure(clientId, limits.currentAddress());
     },
   };
@@ -246,9 +252,19 @@ async function assemble(options: TenantgateOptions, config: Config, clock: Clock
   app.use((ctx, next) => limits.withAddress(ctx.ip, next));
   app.use(router.routes());
   app.use(router.allowedMethods());
+  // Sign-in, hub and operator pages; other page areas mount after this with web.kit.
+  const web = createWebPages({
+    domain,
+    logger,
+    issuer: config.issuer,
+    sessionStore: shared.configured ? shared.store('session') : undefined,
+    createLimiter: (settings) => shared.createRateLimiter(settings),
+  });
+  app.use(web.routes);
 
   let server: Server | undefined;
   lastUsed.start();
+  authFailures.start();
   // Retired keys leave the JWKS when their last token has expired, even if nothing else changes.
   const keyTimer = setInterval(() => {
     providers.reload().catch((err: unknown) => logger.warn({ err }, 'failed to reload signing keys'));
@@ -273,6 +289,10 @@ async function assemble(options: TenantgateOptions, config: Config, clock: Clock
       const boundPort = typeof address === 'object' && address ? address.port : port;
       return { server, url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${boundPort}` };
     },
+    async flushBackgroundWork() {
+      await lastUsed.flush();
+      await authFailures.flush();
+    },
     async close() {
       if (server) {
         const closed = once(server, 'close');
@@ -282,6 +302,7 @@ async function assemble(options: TenantgateOptions, config: Config, clock: Clock
       }
       clearInterval(keyTimer);
       await lastUsed.stop();
+      await authFailures.stop();
       await shared.close();
       await db.destroy();
     },
