@@ -52,14 +52,16 @@ export async function up(knex: Knex): Promise<void> {
     t.index(['user_id']);
   });
 
-  // Sessions when Redis is not configured; keyed by a hash of the cookie value, for the same reason.
+  // Sessions when Redis is not configured; keyed by a hash of the cookie value, for the same
+  // reason. The subject is `user:<id>` or another area's account (the developer portal's), so
+  // it has no foreign key.
   await knex.schema.createTable('web_sessions', (t) => {
     t.string('id_hash', 64).primary();
-    t.string('user_id', 40).notNullable().references('id').inTable('users').onDelete('CASCADE');
+    t.string('subject', 80).notNullable();
     t.text('data').notNullable();
     t.bigInteger('created_at').notNullable();
     t.bigInteger('expires_at').notNullable();
-    t.index(['user_id']);
+    t.index(['subject']);
     t.index(['expires_at']);
   });
 }

@@ -1,0 +1,140 @@
+import Router from '@koa/router';
+import type { Context } from 'koa';
+
+import { PASSWORD_MIN } from '../../crypto/password.js';
+import { acceptInvitation, authenticateDeveloper, describeInvitation, isOpenSignUp, signUpDeveloper } from '../../domain/developers.js';
+import { DomainError } from '../../domain/errors.js';
+import { field } from '../forms.js';
+import type { WebKit } from '../kit.js';
+import { DEVELOPER_SUBJECT_PREFIX, loadDeveloper, PORTAL_HOME, PORTAL_SIGN_IN, setPortalLocals } from './session.js';
+
+// The same message for an unknown e-mail and a wrong password, so the form reveals no accounts.
+export const PORTAL_SIGN_IN_FAILED = 'The e-mail address or password is incorrect.';
+export const INVITATION_ROUTE = '/portal/invitation';
+
+/** Accepts only a path inside the portal as the page to return to. */
+function safeNext(value: string): string | undefined {
+  return /^\/portal(\/[\x21-\x7e]*)?$/.test(value) && !value.includes('//') && value.length <= 2000 ? value : undefined;
+}
+
+const anonymousActor = (ctx: Context) => ({ id: 'anonymous', requestId: ctx.state.requestId as string | undefined });
+
+interface SignInLocals {
+  email?: string;
+  next?: string;
+  error?: string;
+}
+
+async function showSignIn(kit: WebKit, ctx: Context, locals: SignInLocals, status = 200): Promise<void> {
+  setPortalLocals(ctx);
+  const openSignUp = await isOpenSignUp(kit.domain);
+  await kit.render(ctx, 'portal/signin.njk', { title: 'Developer sign-in', email: locals.email ?? '', next: locals.next ?? '', error: locals.error, openSignUp }, status);
+}
+
+async function showSignUp(kit: WebKit, ctx: Context, locals: { email?: string; orgName?: string; error?: string }, status = 200): Promise<void> {
+  setPortalLocals(ctx);
+  await kit.render(ctx, 'portal/signup.njk', { title: 'Create a developer account', email: locals.email ?? '', orgName: locals.orgName ?? '', minLength: PASSWORD_MIN, error: locals.error }, status);
+}
+
+/** Sign-in, sign-out, open sign-up and invitation acceptance of the developer portal. */
+export function accountRoutes(kit: WebKit): Router {
+  const router = new Router();
+
+  router.get('/portal', (ctx) => ctx.redirect(PORTAL_HOME));
+
+  router.get(PORTAL_SIGN_IN, async (ctx) => {
+    if (await loadDeveloper(kit, ctx)) return ctx.redirect(PORTAL_HOME);
+    await showSignIn(kit, ctx, { next: safeNext(String(ctx.query.next ?? '')) ?? '' });
+  });
+
+  router.post(PORTAL_SIGN_IN, async (ctx) => {
+    const form = await kit.form(ctx);
+    const email = field(form, 'email').trim();
+    const password = field(form, 'password');
+    const next = safeNext(field(form, 'next'));
+
+    const verdict = await kit.throttle.check(email, ctx.ip);
+    if (!verdict.allowed) {
+      ctx.set('Retry-After', String(verdict.retryAfterSeconds));
+      const minutes = Math.max(1, Math.ceil(verdict.retryAfterSeconds / 60));
+      kit.logger.warn({ request_id: ctx.state.requestId }, 'portal sign-in rejected: too many failed attempts');
+      return showSignIn(kit, ctx, { email, next, error: `Too many failed sign-ins. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.` }, 429);
+    }
+
+    const account = await authenticateDeveloper(kit.domain, email, password);
+    if (!account) {
+      await kit.throttle.recordFailure(email, ctx.ip);
+      kit.logger.info({ request_id: ctx.state.requestId }, 'portal sign-in failed');
+      return showSignIn(kit, ctx, { email, next, error: PORTAL_SIGN_IN_FAILED }, 400);
+    }
+
+    await kit.throttle.recordSuccess(email);
+    await kit.sessions.start(ctx, `${DEVELOPER_SUBJECT_PREFIX}${account.id}`);
+    kit.logger.info({ request_id: ctx.state.requestId, developer_id: account.id }, 'developer signed in');
+    await kit.redirect(ctx, next ?? PORTAL_HOME);
+  });
+
+  router.post('/portal/signout', async (ctx) => {
+    await kit.form(ctx);
+    await kit.sessions.end(ctx);
+    await kit.redirect(ctx, PORTAL_SIGN_IN);
+  });
+
+  router.get('/portal/signup', async (ctx) => {
+    if (!(await isOpenSignUp(kit.domain))) throw signUpClosed();
+    await showSignUp(kit, ctx, {});
+  });
+
+  router.post('/portal/signup', async (ctx) => {
+    const form = await kit.form(ctx);
+    const email = field(form, 'email');
+    const orgName = field(form, 'org_name');
+    const password = field(form, 'password');
+    if (password !== field(form, 'confirm')) return showSignUp(kit, ctx, { email, orgName, error: 'The two passwords differ; type the same password twice.' }, 400);
+
+    let account;
+    try {
+      account = await signUpDeveloper(kit.domain, anonymousActor(ctx), { email, password, orgName });
+    } catch (err) {
+      if (err instanceof DomainError && err.status !== 403) return showSignUp(kit, ctx, { email, orgName, error: err.message }, err.status);
+      throw err;
+    }
+    await kit.sessions.start(ctx, `${DEVELOPER_SUBJECT_PREFIX}${account.id}`);
+    await kit.redirect(ctx, PORTAL_HOME, { kind: 'info', text: `Welcome. Your organisation ${account.org.name} is ready; create your first app.` });
+  });
+
+  router.get(INVITATION_ROUTE, async (ctx) => {
+    const token = String(ctx.query.token ?? '');
+    const invitation = await describeInvitation(kit.domain, token);
+    setPortalLocals(ctx);
+    await kit.render(ctx, 'portal/invitation.njk', { title: 'Join the developer portal', invitation, token, minLength: PASSWORD_MIN });
+  });
+
+  router.post(INVITATION_ROUTE, async (ctx) => {
+    const form = await kit.form(ctx);
+    const token = field(form, 'token');
+    const invitation = await describeInvitation(kit.domain, token);
+    const retry = (error: string, status = 400) => {
+      setPortalLocals(ctx);
+      return kit.render(ctx, 'portal/invitation.njk', { title: 'Join the developer portal', invitation, token, minLength: PASSWORD_MIN, error }, status);
+    };
+    const password = field(form, 'password');
+    if (password !== field(form, 'confirm')) return retry('The two passwords differ; type the same password twice.');
+
+    let account;
+    try {
+      account = await acceptInvitation(kit.domain, anonymousActor(ctx), { token, password });
+    } catch (err) {
+      if (err instanceof DomainError && err.code === 'developer.invalid_password') return retry(err.message);
+      throw err;
+    }
+    await kit.sessions.start(ctx, `${DEVELOPER_SUBJECT_PREFIX}${account.id}`);
+    await kit.redirect(ctx, PORTAL_HOME, { kind: 'info', text: `Welcome to ${account.org.name}. Your password is set and you are signed in.` });
+  });
+
+  return router;
+}
+
+function signUpClosed(): DomainError {
+  return new DomainError('portal.sign_up_closed', 403, 'Sign-up is by invitation only. Ask the platform operator for an invitation.');
+}

@@ -1,0 +1,101 @@
+import Router from '@koa/router';
+import type { Context } from 'koa';
+
+import { PASSWORD_MIN } from '../crypto/password.js';
+import { authenticate, peekSignInLink, redeemSignInLink, SIGN_IN_PATH } from '../domain/accounts.js';
+import type { User } from '../domain/accounts-types.js';
+import { DomainError } from '../domain/errors.js';
+import { loadViewer, USER_SUBJECT_PREFIX } from './auth.js';
+import { field } from './forms.js';
+import type { WebKit } from './kit.js';
+
+// One message for an unknown e-mail and a wrong password, so the form tells nobody which
+// accounts exist.
+export const SIGN_IN_FAILED = 'The e-mail address or password is incorrect.';
+
+/** Where a user lands after signing in: operators on the operator pages, others in the hub. */
+export function homeOf(user: User): string {
+  return user.isOperator ? '/operator' : '/hub';
+}
+
+/** Accepts only a local path as the page to return to, never another site. */
+function safeNext(value: string): string | undefined {
+  return /^\/(?![/\\])[\x21-\x7e]*$/.test(value) && value.length <= 2000 ? value : undefined;
+}
+
+async function showSignIn(kit: WebKit, ctx: Context, locals: { email?: string; next?: string; error?: string }, status = 200): Promise<void> {
+  await kit.render(ctx, 'signin.njk', { title: 'Sign in', email: locals.email ?? '', next: locals.next ?? '', error: locals.error }, status);
+}
+
+/** Sign-in with e-mail and password, sign-out, and the one-time links that set a password. */
+export function signInRoutes(kit: WebKit): Router {
+  const router = new Router();
+
+  router.get('/signin', async (ctx) => {
+    const viewer = await loadViewer(kit, ctx);
+    if (viewer) return ctx.redirect(homeOf(viewer.user));
+    await showSignIn(kit, ctx, { next: safeNext(String(ctx.query.next ?? '')) ?? '' });
+  });
+
+  router.post('/signin', async (ctx) => {
+    const form = await kit.form(ctx);
+    const email = field(form, 'email').trim();
+    const password = field(form, 'password');
+    const next = safeNext(field(form, 'next'));
+
+    const verdict = await kit.throttle.check(email, ctx.ip);
+    if (!verdict.allowed) {
+      ctx.set('Retry-After', String(verdict.retryAfterSeconds));
+      const minutes = Math.max(1, Math.ceil(verdict.retryAfterSeconds / 60));
+      kit.logger.warn({ request_id: ctx.state.requestId }, 'sign-in rejected: too many failed attempts');
+      return showSignIn(kit, ctx, { email, next, error: `Too many failed sign-ins. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.` }, 429);
+    }
+
+    const user = await authenticate(kit.domain, email, password);
+    if (!user) {
+      await kit.throttle.recordFailure(email, ctx.ip);
+      kit.logger.info({ request_id: ctx.state.requestId }, 'sign-in failed');
+      return showSignIn(kit, ctx, { email, next, error: SIGN_IN_FAILED }, 400);
+    }
+
+    await kit.throttle.recordSuccess(email);
+    await kit.sessions.start(ctx, `${USER_SUBJECT_PREFIX}${user.id}`);
+    kit.logger.info({ request_id: ctx.state.requestId, user_id: user.id }, 'signed in');
+    await kit.redirect(ctx, next ?? homeOf(user));
+  });
+
+  router.post('/signout', async (ctx) => {
+    await kit.form(ctx);
+    await kit.sessions.end(ctx);
+    await kit.redirect(ctx, '/signin');
+  });
+
+  const linkPath = `${SIGN_IN_PATH}:token`;
+
+  router.get(linkPath, async (ctx) => {
+    const user = await peekSignInLink(kit.domain, ctx.params.token!);
+    if (!user) throw new DomainError('user.link_gone', 404, 'This sign-in link was already used or has expired. Ask for a new one.');
+    await kit.render(ctx, 'signin-link.njk', { title: 'Choose your password', user, action: ctx.path, minLength: PASSWORD_MIN });
+  });
+
+  router.post(linkPath, async (ctx) => {
+    const form = await kit.form(ctx);
+    const password = field(form, 'password');
+    const user = await peekSignInLink(kit.domain, ctx.params.token!);
+    if (!user) throw new DomainError('user.link_gone', 404, 'This sign-in link was already used or has expired. Ask for a new one.');
+    const retry = (error: string) =>
+      kit.render(ctx, 'signin-link.njk', { title: 'Choose your password', user, action: ctx.path, minLength: PASSWORD_MIN, error }, 400);
+    if (password !== field(form, 'confirm')) return retry('The two passwords differ; type the same password twice.');
+
+    try {
+      await redeemSignInLink(kit.domain, ctx.params.token!, password);
+    } catch (err) {
+      if (err instanceof DomainError && err.code === 'user.weak_password') return retry(err.message);
+      throw err;
+    }
+    await kit.sessions.start(ctx, `${USER_SUBJECT_PREFIX}${user.id}`);
+    await kit.redirect(ctx, homeOf(user), { kind: 'info', text: 'Your password is set and you are signed in.' });
+  });
+
+  return router;
+}
