@@ -8,6 +8,7 @@ import { Writable } from 'node:stream';
 import { createTenantgate, type Tenantgate } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import type { Clock } from '../../src/domain/types.js';
+import type { RequestLimits } from '../../src/http/request-limits.js';
 import { createLogger } from '../../src/logger.js';
 import { createTestDatabase } from './database.js';
 
@@ -67,7 +68,7 @@ export interface TestServer {
  * folder, or a fresh Postgres database when DATABASE_URL is a postgres:// URL (see database.ts).
  */
 export async function startServer(
-  options: { env?: Record<string, string>; dir?: string; databaseUrl?: string; dataKey?: string; port?: number } = {},
+  options: { env?: Record<string, string>; dir?: string; databaseUrl?: string; dataKey?: string; port?: number; requestLimits?: Partial<RequestLimits> } = {},
 ): Promise<TestServer> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'tenantgate-test-'));
   const database = options.databaseUrl ? { url: options.databaseUrl, drop: async () => undefined } : await createTestDatabase(dir);
@@ -92,7 +93,7 @@ export async function startServer(
   const config = loadConfig(env);
   const clock = new TestClock();
   const logs = new LogCapture();
-  const tg = await createTenantgate({ config, clock, logger: createLogger(config.logLevel, logs) });
+  const tg = await createTenantgate({ config, clock, logger: createLogger(config.logLevel, logs), requestLimits: options.requestLimits });
   const { url } = await tg.listen(port, '127.0.0.1');
 
   return {
