@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import { buildDemo } from '../src/cli/demo.js';
 import { loadConfig } from '../src/config.js';
+import { setAppTokenRateLimit, TOKEN_BURST_MAX, TOKEN_RATE_MAX } from '../src/domain/app-rate-limits.js';
 import { generateClientId, generateClientSecret, hashClientSecret } from '../src/crypto/client-secret.js';
 import { systemClock } from '../src/domain/types.js';
 import { createDomainContext } from '../src/runtime.js';
@@ -43,6 +44,13 @@ async function seedExample(env: Record<string, string>): Promise<{ db: Db; secre
   const demo = await buildDemo(domain, { id: 'bench' }, config.issuer);
   const app1 = demo.connections.find((connection) => connection.app === 'App 1');
   if (!app1) throw new Error('the example customer has no App 1 connection');
+
+  // The default per-client limit (50 requests per second) would measure the rate limiter, not
+  // the token path; an operator raises it this way for a high-volume app.
+  for (const connection of demo.connections) {
+    const { app_id: appId } = (await db('connections').where('id', connection.connection_id).first('app_id')) as { app_id: string };
+    await setAppTokenRateLimit(domain, { id: 'bench' }, appId, { rate: TOKEN_RATE_MAX, burst: TOKEN_BURST_MAX });
+  }
 
   const consent = await db('consents').join('connections', 'connections.consent_id', 'consents.id').where('connections.id', app1.connection_id).first('consents.scopes', 'connections.app_id');
   const scopes = JSON.parse(consent.scopes as string) as { api_id: string; scope: string }[];
