@@ -67,10 +67,30 @@ const migrationSource: Knex.MigrationSource<string> = {
   },
 };
 
-/** Applies pending migrations and returns the names applied now. */
+// Instances started together race to create knex's bookkeeping tables and to take its lock.
+// The loser of that race gets one of these errors and retries; Postgres error codes 23505
+// (unique_violation, from concurrent CREATE TABLE) and 42P07 (duplicate_table).
+const MIGRATION_RACE_CODES = new Set(['23505', '42P07']);
+const MIGRATION_RETRY_MS = 250;
+const MIGRATION_RETRY_MAX = 120;
+
+function lostMigrationRace(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  return err.name === 'LockError' || /already locked/.test(err.message) || (typeof code === 'string' && MIGRATION_RACE_CODES.has(code));
+}
+
+/** Applies pending migrations and returns the names applied now; safe to run from several processes at once. */
 export async function migrateLatest(db: Db): Promise<string[]> {
-  const [, applied] = (await db.migrate.latest({ migrationSource })) as [number, string[]];
-  return applied;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      const [, applied] = (await db.migrate.latest({ migrationSource })) as [number, string[]];
+      return applied;
+    } catch (err) {
+      if (!lostMigrationRace(err) || attempt >= MIGRATION_RETRY_MAX) throw err;
+      await new Promise((resolve) => setTimeout(resolve, MIGRATION_RETRY_MS));
+    }
+  }
 }
 
 export async function migrateRollbackAll(db: Db): Promise<void> {

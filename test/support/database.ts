@@ -13,18 +13,22 @@ export function usingPostgres(): boolean {
 
 export async function createTestDatabase(dir: string): Promise<{ url: string; drop(): Promise<void> }> {
   if (!usingPostgres()) return { url: `sqlite:${join(dir, 'tenantgate.sqlite')}`, drop: async () => undefined };
+  return createPostgresDatabase(POSTGRES_ADMIN_URL);
+}
 
+/** Creates an empty database on the Postgres server of `adminUrl`; `drop` removes it. */
+export async function createPostgresDatabase(adminUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `tg_test_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
+  const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   await admin.query(`create database ${name}`);
   await admin.end();
-  const url = new URL(POSTGRES_ADMIN_URL);
+  const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
     async drop() {
-      const client = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
+      const client = new pg.Client({ connectionString: adminUrl });
       await client.connect();
       await client.query(`drop database if exists ${name} with (force)`);
       await client.end();
