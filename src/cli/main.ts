@@ -22,6 +22,7 @@ import { migrateLatest, openDb, type Db } from '../storage/db.js';
 import { ChangeNotices } from './change-notices.js';
 import { buildDemo } from './demo.js';
 import { addPortalCommands } from './portal-commands.js';
+import { addRateLimitCommands } from './rate-limit-commands.js';
 import { print, printError, type Output } from './output.js';
 
 interface Session {
@@ -201,6 +202,7 @@ export function buildCli(): Command {
     );
 
   addPortalCommands(program, { withSession, output });
+  addRateLimitCommands(program, { withSession, output });
 
   const group = program.command('group').description('manage groups of tenants');
   group

@@ -4,6 +4,7 @@ import { setAppTokenRateLimit, TOKEN_BURST_DEFAULT } from '../../src/domain/app-
 import { findAppByName } from '../../src/domain/apps.js';
 import { backoffSeconds, FailureBackoff } from '../../src/http/failure-backoff.js';
 import { takeToken } from '../../src/http/token-bucket.js';
+import { runCliJson } from '../support/cli.js';
 import { basic, postForm, requestToken, setUpDemo, type TokenResponse } from '../support/oauth.js';
 import { startServer, type TestServer } from '../support/server.js';
 import { redisUrlForTests } from './helpers.js';
@@ -132,6 +133,17 @@ describe('POST /token rate limit per client', () => {
     await new Promise((done) => setTimeout(done, 200));
     const responses = await Promise.all(Array.from({ length: 8 }, () => requestToken(server, demo.app1.client_id, demo.app1.client_secret, { tenant: '1' })));
     expect(count(responses, 200)).toBe(8);
+  });
+
+  test('operator sets the limit with tenantgate app limit', async () => {
+    const id = await appId(server, demo.app2.app);
+    const env = { DATABASE_URL: server.databaseUrl, DATA_KEY: server.dataKey, NODE_ENV: 'test' };
+    expect(await runCliJson(['app', 'limit', id, '--rate', '1', '--burst', '2'], env)).toEqual({ id, rate: 1, burst: 2, default: false });
+
+    // The running server sees the CLI's change through the cache epoch on the next request.
+    const responses = await Promise.all(Array.from({ length: 10 }, () => requestToken(server, demo.app2.client_id, demo.app2.client_secret, { tenant: '1' })));
+    expect(count(responses, 200)).toBeLessThanOrEqual(3);
+    expect(await runCliJson(['app', 'limit', id, '--default'], env)).toEqual({ id, rate: 50, burst: 100, default: true });
   });
 
   test('limit rejects values outside its bounds', async () => {
