@@ -36,6 +36,7 @@ import { createDomainContext } from './runtime.js';
 import { SharedState } from './shared-state/shared-state.js';
 import { migrateLatest, openDb, type Db } from './storage/db.js';
 import { createWebPages } from './web/index.js';
+import { portalPages } from './web/portal/index.js';
 
 export interface TenantgateOptions {
   config: Config;
@@ -261,6 +262,7 @@ async function assemble(options: TenantgateOptions, config: Config, clock: Clock
     createLimiter: (settings) => shared.createRateLimiter(settings),
   });
   app.use(web.routes);
+  app.use(portalPages(web.kit));
 
   let server: Server | undefined;
   lastUsed.start();

@@ -87,6 +87,7 @@ export function accountRoutes(kit: WebKit): Router {
 
   router.post('/portal/signup', async (ctx) => {
     const form = await kit.form(ctx);
+    if (!(await isOpenSignUp(kit.domain))) throw signUpClosed();
     const email = field(form, 'email');
     const orgName = field(form, 'org_name');
     const password = field(form, 'password');
