@@ -150,7 +150,10 @@ async function assemble(options: TenantgateOptions, config: Config, clock: Clock
   let providerCallback: ((req: IncomingMessage, res: import('node:http').ServerResponse) => Promise<void>) | undefined;
   const onSwap = (provider: Provider): void => {
     provider.on('grant.success', (ctx: { req: IncomingMessage }) => outcomes.set(ctx.req, 'success'));
-    provider.on('grant.error', (ctx: { req: IncomingMessage }, err: { error?: string }) => outcomes.set(ctx.req, err.error ?? 'error'));
+    provider.on('grant.error', (ctx: { req: IncomingMessage }, err: { error?: string; cause?: unknown }) => {
+      outcomes.set(ctx.req, err.error ?? 'error');
+      if (err.error === 'temporarily_unavailable') logger.error({ err: err.cause, path: ctx.req.url }, 'database read failed during a token request');
+    });
     provider.on('server_error', (ctx: { req: IncomingMessage }, err: unknown) => {
       outcomes.set(ctx.req, 'server_error');
       logger.error({ err, path: ctx.req.url }, 'oidc-provider server error');
