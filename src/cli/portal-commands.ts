@@ -7,7 +7,7 @@ import { inviteDeveloper, isOpenSignUp, setOpenSignUp } from '../domain/develope
 import type { Actor } from '../domain/types.js';
 import { print, type Output } from './output.js';
 
-/** What a portal command gets from the CLI: the configuration, the domain context and the actor. */
+/** Context of one portal command: the configuration, the domain context and the actor. */
 export interface CommandSession {
   config: Config;
   ctx: DomainContext;

@@ -62,9 +62,9 @@ export async function currentTermsText(ctx: DomainContext, app: App): Promise<st
 const scopeKey = (s: { audience: string; scope: string }): string => `${s.audience}|${s.scope}`;
 
 /**
- * Edits an app. Changed terms become a new version, so the next connection must accept it;
- * changed scopes apply to new connections at once, while existing connections keep their
- * consent until an administrator approves the new scopes (see consent-updates.ts).
+ * Edits an app. Changed terms become a new version, so the next connection must accept it.
+ * Changed scopes apply to new connections at once. Existing connections keep their consent
+ * until an administrator approves the new scopes (see consent-updates.ts).
  */
 export async function updateApp(ctx: DomainContext, actor: Actor, access: AppAccess, appId: string, input: UpdateAppInput): Promise<AppUpdateResult> {
   const name = requireName('app', input.name);

@@ -6,7 +6,7 @@ import { change, type DomainContext } from './context.js';
 import { assertThat, conflict, DomainError, invalid, notFound } from './errors.js';
 import type { Actor, AppScope, Connection, ConsentedScope } from './types.js';
 
-/** What an administrator approves on the fresh Allow Access screen of a scope update. */
+/** Scope changes that an administrator approves on the fresh Allow Access screen of a scope update. */
 export interface ScopeUpdate {
   connectionId: string;
   appId: string;
@@ -57,7 +57,7 @@ export async function pendingScopeUpdate(ctx: DomainContext, networkId: string, 
 }
 
 export interface ApproveScopeUpdateInput {
-  /** Who approved on the Allow Access screen (user ID or e-mail). */
+  /** User ID or e-mail of the administrator who approved on the Allow Access screen. */
   approvedBy: string;
   /** The terms version the administrator accepted; must be the app's current one. */
   acceptedTermsVersion: number;

@@ -24,8 +24,8 @@ type Row = {
 
 /**
  * Lists the connections made to one app in every network. This is the one storage read that
- * crosses networks on purpose: the app's developer sees who connected the app, and the select
- * list names every column it returns so nothing else (client IDs, secrets, approvers) leaves.
+ * crosses networks on purpose, because the app's developer may learn who connected the app.
+ * The select list names every column it returns, so no client ID, secret or approver leaves.
  */
 export async function listConnectionsOfApp(db: Knex, appId: string): Promise<AppConnectionView[]> {
   const rows = await db('connections')

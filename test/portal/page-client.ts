@@ -54,7 +54,7 @@ export class PageClient {
   }
 }
 
-/** The text of the page's error banner, or undefined. */
+/** Returns the text of the page's error banner, or undefined. */
 export function errorBanner(html: string): string | undefined {
   return /<div class="flash flash-error" role="alert">([^<]*)<\/div>/.exec(html)?.[1]?.replace(/&#39;/g, "'").replace(/&quot;/g, '"').replace(/&amp;/g, '&');
 }

@@ -141,7 +141,7 @@ describe('sign-in', () => {
 });
 
 describe('session scope', () => {
-  test('developer session does not open the hub, hub session does not open the portal', async () => {
+  test('sessions do not cross areas', async () => {
     const developer = await signUp('scoped@example.com', 'Scoped Ltd');
     // The hub's sign-in page sends a signed-in hub user home; a developer session is no hub user.
     const hubSignIn = await developer.get('/signin');

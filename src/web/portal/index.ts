@@ -12,7 +12,7 @@ function isPortalPath(path: string): boolean {
   return path === '/portal' || path.startsWith('/portal/');
 }
 
-/** Says "not found" in the portal's own words: apps belong to organisations, not networks. */
+/** Renders "not found" in the portal's own words, because apps belong to organisations, not networks. */
 function portalNotFound(kit: WebKit) {
   return async function portalNotFoundPage(ctx: Context, next: Next): Promise<void> {
     try {
@@ -35,7 +35,7 @@ function chain(middlewares: Middleware[]): (ctx: Context, next: Next) => Promise
 }
 
 /**
- * The developer portal under `/portal`: its own sign-in and sign-up, My Apps and View
+ * Builds the developer portal under `/portal`: its own sign-in and sign-up, My Apps and View
  * Connections, on the shared page kit (sessions, CSRF, login throttle, views).
  */
 export function portalPages(kit: WebKit): Middleware {
