@@ -96,6 +96,29 @@ export async function createUser(ctx: DomainContext, actor: Actor, input: Create
   });
 }
 
+// The role a network's first administrator gets, so they can create the roles of everyone else.
+export const ADMINISTRATOR_ROLE = 'Administrator';
+
+/**
+ * Creates a network's administrator: a user holding the network's "Administrator" role (User
+ * Management), created with the role on first use. Other permissions are given by that user.
+ */
+export async function createNetworkAdmin(ctx: DomainContext, actor: Actor, networkId: string, input: { email: string; name?: string | undefined }): Promise<{ user: User; link: SignInLink }> {
+  let role = (await listRoles(ctx.db, networkId)).find((candidate) => candidate.name === ADMINISTRATOR_ROLE);
+  if (!role) {
+    assertThat(await getNetwork(ctx.db, networkId), notFound('network', networkId));
+    try {
+      role = await createRole(ctx, actor, networkId, { name: ADMINISTRATOR_ROLE, permissions: ['users.manage'] });
+    } catch (err) {
+      // Another request created it first; use that one.
+      if (!(err instanceof DomainError && err.code === 'role.name_taken')) throw err;
+      role = (await listRoles(ctx.db, networkId)).find((candidate) => candidate.name === ADMINISTRATOR_ROLE);
+      assertThat(role, notFound('role', ADMINISTRATOR_ROLE));
+    }
+  }
+  return createUser(ctx, actor, { networkId, email: input.email, name: input.name, roleIds: [role.id] });
+}
+
 /** Replaces a user's unused links with a new one (invite again, or a forgotten password). */
 export async function reissueSignInLink(ctx: DomainContext, actor: Actor, networkId: string | null, userId: string): Promise<SignInLink> {
   const token = randomBytes(32).toString('base64url');

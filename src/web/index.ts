@@ -32,6 +32,13 @@ import { pageErrors } from './errors.js';
 import { createWebKit, serveStatic, type WebKit, type WebKitOptions } from './kit.js';
 import { pageSecurityHeaders } from './security.js';
 import { signInRoutes } from './signin-routes.js';
+import { auditRoutes } from './hub/audit.js';
+import { connectRoutes } from './hub/connect.js';
+import { connectionRoutes } from './hub/connections.js';
+import { groupRoutes } from './hub/groups.js';
+import { hubHome } from './hub/hub.js';
+import { userRoutes } from './hub/users.js';
+import { operatorRoutes } from './operator/operator.js';
 
 export type { WebKit } from './kit.js';
 export { createWebKit } from './kit.js';
@@ -60,8 +67,22 @@ export interface WebPages {
 
 export function createWebPages(options: WebKitOptions): WebPages {
   const kit = createWebKit(options);
-  const signIn = signInRoutes(kit);
-  const pages = chain([pageSecurityHeaders, serveStatic(), pageErrors(kit), signIn.routes() as unknown as Middleware, signIn.allowedMethods() as unknown as Middleware]);
+  const routers = [
+    signInRoutes(kit),
+    hubHome(kit),
+    groupRoutes(kit),
+    connectRoutes(kit),
+    connectionRoutes(kit),
+    userRoutes(kit),
+    auditRoutes(kit),
+    operatorRoutes(kit),
+  ];
+  const pages = chain([
+    pageSecurityHeaders,
+    serveStatic(),
+    pageErrors(kit),
+    ...routers.map((router) => router.routes() as unknown as Middleware),
+  ]);
 
   return {
     kit,

@@ -22,6 +22,8 @@ export interface SessionData {
   flash?: { kind: 'info' | 'error'; text: string } | undefined;
   /** A credential sealed for exactly one display (see takeReveal), then dropped. */
   reveal?: string | undefined;
+  /** Progress of multi-step forms, by flow name (no credentials). */
+  flows?: Record<string, unknown> | undefined;
 }
 
 /** Where sessions live: SQL by default, Redis when REDIS_URL is set. Keys are hashes of cookies. */
@@ -182,6 +184,20 @@ export class Sessions {
     if (!data?.flash) return undefined;
     await this.save(ctx, { ...data, flash: undefined });
     return data.flash;
+  }
+
+  /** Stores (or with undefined, clears) the progress of a multi-step form. */
+  async remember(ctx: Context, flow: string, value: unknown): Promise<void> {
+    const data = await this.load(ctx);
+    if (!data) return;
+    const flows = { ...data.flows };
+    if (value === undefined) delete flows[flow];
+    else flows[flow] = value;
+    await this.save(ctx, { ...data, flows });
+  }
+
+  async recall<T>(ctx: Context, flow: string): Promise<T | undefined> {
+    return (await this.load(ctx))?.flows?.[flow] as T | undefined;
   }
 
   /**
