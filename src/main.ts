@@ -1,6 +1,7 @@
 import { createTenantgate } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
+import { ensureFirstOperator } from './web/bootstrap.js';
 
 // Time allowed for in-flight requests to finish after SIGTERM before the process exits anyway.
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -22,6 +23,12 @@ async function main(): Promise<void> {
   const tenantgate = await createTenantgate({ config, logger });
   const { url } = await tenantgate.listen();
   logger.info({ url, issuer: config.issuer, ms: Date.now() - started }, 'tenantgate listening');
+
+  // The link is a credential, so it goes to the terminal as plain text and never through the logger.
+  const first = await ensureFirstOperator(tenantgate.domain, config.issuer);
+  if (first) {
+    process.stdout.write(`\nNo users yet. Sign in as the first operator (${first.email}) with this one-time link, valid until ${new Date(first.expiresAt).toISOString()}:\n\n  ${first.url}\n\n`);
+  }
 
   let stopping = false;
   const stop = (signal: string) => {
