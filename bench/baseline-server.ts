@@ -39,6 +39,8 @@ async function main(): Promise<void> {
         redirect_uris: [],
         scope: scopes,
         token_endpoint_auth_method: 'client_secret_basic',
+        // Unused (no ID tokens), but oidc-provider rejects a default alg that no key can sign.
+        id_token_signed_response_alg: alg as 'RS256' | 'ES256' | 'EdDSA',
       },
     ],
     jwks: { keys: [(await privateJwk(alg)) as NonNullable<Configuration['jwks']>['keys'][number]] },

@@ -78,13 +78,13 @@ export async function drive(url: string, requests: PreparedRequest[], connection
 // compile the hot path before measurement starts.
 const WARM_UP_MIN_REQUESTS = 2_000;
 
-/** Sends every prepared request at least once, with `connections` in parallel, so caches are warm. */
-export async function warmUp(url: string, requests: PreparedRequest[], connections: number): Promise<number> {
+/** Sends `amount` requests (by default every prepared request at least once), with `connections` in parallel, so caches are warm. */
+export async function warmUp(url: string, requests: PreparedRequest[], connections: number, amount = Math.max(requests.length, WARM_UP_MIN_REQUESTS)): Promise<number> {
   let next = 0;
   const result = await autocannon({
     url,
     connections,
-    amount: Math.max(requests.length, WARM_UP_MIN_REQUESTS),
+    amount,
     requests: [
       {
         setupRequest(request) {
