@@ -1,5 +1,5 @@
-import { createNetworkAdmin, redeemSignInLink } from '../../src/domain/accounts.js';
-import { inviteDeveloper, setOpenSignUp } from '../../src/domain/developers.js';
+import { createNetworkAdmin, createUser, redeemSignInLink } from '../../src/domain/accounts.js';
+import { inviteDeveloper, isOpenSignUp, setOpenSignUp } from '../../src/domain/developers.js';
 import { connectApp } from '../../src/domain/connections.js';
 import { createGroup } from '../../src/domain/groups.js';
 import { listApps } from '../../src/storage/apps.js';
@@ -242,5 +242,50 @@ describe('My Apps', () => {
     expect(page.html).toContain('<code>33</code>');
     expect(page.html).not.toContain(connection.clientId);
     expect(page.html).not.toContain('hub-admin@example.com');
+  });
+});
+
+describe('operator page for developers', () => {
+  let op: PageClient;
+
+  beforeAll(async () => {
+    const { link } = await createUser(server.tg.domain, operator, { networkId: null, email: 'operator@example.com', name: 'Operator' });
+    await redeemSignInLink(server.tg.domain, link.path.split('/').pop()!, PASSWORD);
+    op = new PageClient(server.url);
+    expect((await op.submit('/signin', '/signin', { email: 'operator@example.com', password: PASSWORD })).status).toBe(303);
+  });
+
+  test('open sign-up switch changes the setting', async () => {
+    expect((await op.submit('/operator/developers', '/operator/developers/sign-up', {})).status).toBe(303);
+    expect(await isOpenSignUp(server.tg.domain)).toBe(false);
+    expect((await new PageClient(server.url).get('/portal/signup')).status).toBe(403);
+
+    expect((await op.submit('/operator/developers', '/operator/developers/sign-up', { open_sign_up: 'on' })).status).toBe(303);
+    expect(await isOpenSignUp(server.tg.domain)).toBe(true);
+  });
+
+  test('invitation link is shown once and works', async () => {
+    const created = await op.submit('/operator/developers', '/operator/developers/invitations', { email: 'op-invited@example.com', org_id: '', org_name: 'Operator Invited Ltd' });
+    expect(created.status).toBe(303);
+    expect(created.location).toBe('/operator/developers/invitation');
+
+    const shown = await op.get('/operator/developers/invitation');
+    const url = /<output id="link" class="mono">([^<]+)<\/output>/.exec(shown.html)?.[1]?.replace(/&amp;/g, '&');
+    expect(url).toMatch(new RegExp(`^${server.url}/portal/invitation\\?token=tgi_`));
+    const again = await op.get('/operator/developers/invitation');
+    expect(again.html).not.toContain('/portal/invitation?token=');
+
+    const path = url!.slice(server.url.length);
+    const developer = new PageClient(server.url);
+    const accepted = await developer.submit(path, '/portal/invitation', { token: new URL(url!).searchParams.get('token')!, password: PASSWORD, confirm: PASSWORD });
+    expect(accepted.status).toBe(303);
+    expect((await developer.get('/portal/apps')).html).toContain('Apps of Operator Invited Ltd');
+  });
+
+  test('developer session cannot open it', async () => {
+    const developer = await signUp('not-operator@example.com', 'Not Operator Ltd');
+    const page = await developer.get('/operator/developers');
+    expect(page.status).toBe(303);
+    expect(page.location).toMatch(/^\/signin/);
   });
 });

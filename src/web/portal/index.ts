@@ -6,10 +6,14 @@ import type { WebKit } from '../kit.js';
 import { pageSecurityHeaders } from '../security.js';
 import { accountRoutes } from './account-routes.js';
 import { appRoutes } from './app-routes.js';
+import { OPERATOR_DEVELOPERS, operatorDeveloperRoutes } from './operator-routes.js';
 import { loadDeveloper, PORTAL_SIGN_IN, setPortalLocals } from './session.js';
 
-function isPortalPath(path: string): boolean {
-  return path === '/portal' || path.startsWith('/portal/');
+const PORTAL_ROOT = '/portal';
+
+/** Checks whether a path belongs here: the portal, or the operator page for developers. */
+function isPagePath(path: string): boolean {
+  return [PORTAL_ROOT, OPERATOR_DEVELOPERS].some((prefix) => path === prefix || path.startsWith(`${prefix}/`));
 }
 
 /** Renders "not found" in the portal's own words, because apps belong to organisations, not networks. */
@@ -41,6 +45,7 @@ function chain(middlewares: Middleware[]): (ctx: Context, next: Next) => Promise
 export function portalPages(kit: WebKit): Middleware {
   const accounts = accountRoutes(kit);
   const apps = appRoutes(kit);
+  const operator = operatorDeveloperRoutes(kit);
   const pages = chain([
     pageSecurityHeaders,
     pageErrors(kit, PORTAL_SIGN_IN),
@@ -49,12 +54,14 @@ export function portalPages(kit: WebKit): Middleware {
     accounts.allowedMethods() as unknown as Middleware,
     apps.routes() as unknown as Middleware,
     apps.allowedMethods() as unknown as Middleware,
+    operator.routes() as unknown as Middleware,
+    operator.allowedMethods() as unknown as Middleware,
   ]);
 
   return async function portal(ctx: Context, next: Next): Promise<void> {
-    if (!isPortalPath(ctx.path)) return next();
+    if (!isPagePath(ctx.path)) return next();
     ctx.state.pageRoute = true;
-    setPortalLocals(ctx);
+    if (ctx.path.startsWith(PORTAL_ROOT)) setPortalLocals(ctx);
     await pages(ctx, next);
   };
 }
