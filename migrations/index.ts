@@ -5,6 +5,7 @@ import * as hubAccounts from './20261204100000_hub_accounts.js';
 import * as developerPortal from './20261204200000_developer_portal.js';
 import * as rateLimits from './20261204300000_rate_limits.js';
 import * as auditAppendOnly from './20261204400000_audit_append_only.js';
+import * as adminApiKeys from './20261204500000_admin_api_keys.js';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -20,4 +21,5 @@ export const migrations: ReadonlyArray<readonly [name: string, migration: Migrat
   ['20261204200000_developer_portal', developerPortal],
   ['20261204300000_rate_limits', rateLimits],
   ['20261204400000_audit_append_only', auditAppendOnly],
+  ['20261204500000_admin_api_keys', adminApiKeys],
 ];

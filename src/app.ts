@@ -32,6 +32,7 @@ import { RevocationList } from './oauth/revocation-list.js';
 import { ensureSigningKey } from './oauth/signing-keys.js';
 import { RETRY_AFTER_SECONDS, StorageUnavailableError, STORAGE_UNAVAILABLE_DESCRIPTION } from './oauth/storage-unavailable.js';
 import { TokenVerifier } from './oauth/token-verifier.js';
+import { adminApiRoutes } from './api/v1.js';
 import { createDomainContext } from './runtime.js';
 import { SharedState } from './shared-state/shared-state.js';
 import { migrateLatest, openDb, type Db } from './storage/db.js';
@@ -256,6 +257,9 @@ async function assemble(options: TenantgateOptions, config: Config, clock: Clock
   app.use((ctx, next) => limits.withAddress(ctx.ip, next));
   app.use(router.routes());
   app.use(router.allowedMethods());
+  const adminApi = adminApiRoutes(domain);
+  app.use(adminApi.routes());
+  app.use(adminApi.allowedMethods());
   // Sign-in, hub and operator pages; other page areas mount after this with web.kit.
   const web = createWebPages({
     domain,

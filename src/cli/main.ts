@@ -5,6 +5,7 @@ import { Command, CommanderError, Option } from 'commander';
 
 import { createDomainContext } from '../runtime.js';
 import { ConfigError, loadConfig, type Config } from '../config.js';
+import { createAdminApiKey } from '../domain/admin-api-keys.js';
 import { createApi } from '../domain/apis.js';
 import { createApp, requireApp } from '../domain/apps.js';
 import { connectApp } from '../domain/connections.js';
@@ -359,6 +360,22 @@ export function buildCli(): Command {
           output(command),
           { published_kid: next.kid, active_kid: active?.kid ?? next.kid, instances_confirmed: instances.length },
           () => `signing with ${active?.kid ?? next.kid} (${instances.length} instances confirmed the new key first); the previous key stays in the JWKS until its tokens expire`,
+        );
+      });
+    });
+
+  program
+    .command('admin-key')
+    .description('manage keys for the admin JSON API (/api/v1)')
+    .command('create')
+    .description("create a key that acts as a network user, with that user's roles; the key is shown once")
+    .requiredOption('--email <email>', 'e-mail of the network user the key acts as')
+    .requiredOption('--name <name>', 'what the key is for, shown in the audit log')
+    .action(async (options: { email: string; name: string }, command: Command) => {
+      await withSession(async ({ ctx, actor }) => {
+        const created = await createAdminApiKey(ctx, actor, options);
+        print(output(command), { id: created.id, key: created.key, network_id: created.networkId, user_id: created.userId }, () =>
+          [`key ${created.id} for user ${created.userId}`, `key: ${created.key}`, 'The key is shown only now; send it as "Authorization: Bearer <key>".'].join('\n'),
         );
       });
     });

@@ -1,0 +1,82 @@
+import type { Context, Next } from 'koa';
+import { z } from 'zod';
+
+import type { Permission, User } from '../domain/accounts-types.js';
+import { authenticateAdminApiKey } from '../domain/admin-api-keys.js';
+import type { DomainContext } from '../domain/context.js';
+import { DomainError } from '../domain/errors.js';
+import type { Actor } from '../domain/types.js';
+import { userPermissions } from '../storage/users.js';
+
+// Admin requests carry names, tenant lists and scopes; 10,000 tenant IDs of 64 characters fit.
+const JSON_BODY_LIMIT = 1024 * 1024;
+
+export interface ApiCaller {
+  user: User;
+  networkId: string;
+  permissions: ReadonlySet<Permission>;
+  actor: Actor;
+}
+
+export const caller = (ctx: Context): ApiCaller => ctx.state.apiCaller as ApiCaller;
+
+/**
+ * Authenticates `Authorization: Bearer tga_…` and loads the user's permissions on every request,
+ * so a role change applies to the next call.
+ */
+export function authenticateApi(domain: DomainContext) {
+  return async function requireApiKey(ctx: Context, next: Next): Promise<void> {
+    ctx.set('Cache-Control', 'no-store');
+    const [scheme, key, extra] = ctx.get('authorization').split(' ');
+    const found = scheme?.toLowerCase() === 'bearer' && key && extra === undefined ? await authenticateAdminApiKey(domain, key) : undefined;
+    if (!found) {
+      ctx.set('WWW-Authenticate', 'Bearer realm="tenantgate admin API"');
+      throw new DomainError('auth.invalid_key', 401, 'send a valid admin API key as "Authorization: Bearer tga_…"');
+    }
+    const permissions = await userPermissions(domain.db, found.networkId, found.user.id);
+    ctx.state.apiCaller = {
+      user: found.user,
+      networkId: found.networkId,
+      permissions,
+      actor: { id: `user:${found.user.id}`, requestId: ctx.state.requestId as string | undefined },
+    } satisfies ApiCaller;
+    await next();
+  };
+}
+
+export function requirePermission(permission: Permission) {
+  return async function checkPermission(ctx: Context, next: Next): Promise<void> {
+    if (!caller(ctx).permissions.has(permission)) {
+      throw new DomainError('auth.forbidden', 403, `this key's user lacks the permission ${permission}`);
+    }
+    await next();
+  };
+}
+
+/** Reads and validates a JSON body; malformed JSON and schema errors are 400 with the field named. */
+export async function readJson<T>(ctx: Context, schema: z.ZodType<T>): Promise<T> {
+  const type = (ctx.get('content-type').split(';')[0] ?? '').trim().toLowerCase();
+  if (type !== 'application/json') throw new DomainError('request.unsupported_media_type', 400, 'send the body as application/json');
+
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > JSON_BODY_LIMIT) throw new DomainError('request.too_large', 400, `the body must be at most ${JSON_BODY_LIMIT} bytes`);
+    chunks.push(chunk);
+  }
+
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+  } catch {
+    throw new DomainError('request.invalid_json', 400, 'the body is not valid JSON');
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const path = issue?.path.join('.') || 'body';
+    throw new DomainError('request.invalid', 400, `${path}: ${issue?.message ?? 'invalid'}`);
+  }
+  return parsed.data;
+}
