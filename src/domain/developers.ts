@@ -125,7 +125,9 @@ export async function inviteDeveloper(ctx: DomainContext, actor: Actor, input: {
     if (await findDeveloperByEmail(trx, email)) throw conflict('developer.email_taken', `${email} already has a developer account`);
 
     let org = input.orgId === undefined ? await findDeveloperOrgByName(trx, orgName!) : await getDeveloperOrg(trx, input.orgId);
-    if (!org && input.orgId !== undefined) throw notFound('developer_org', input.orgId);
+    if (!org && input.orgId !== undefined) {
+      throw new DomainError('developer_org.not_found', 404, `developer organisation ${JSON.stringify(input.orgId)} was not found; check the ID or invite by organisation name`);
+    }
     if (!org) {
       org = { id: randomUUID(), name: orgName! };
       await insertDeveloperOrg(trx, { ...org, now });
