@@ -104,3 +104,15 @@ export async function createAdmin(server: TestServer, networkId: string, email: 
   await redeemSignInLink(server.tg.domain, link.path.split('/').pop()!, PASSWORD);
   return email;
 }
+
+/** Rows of every table the hub changes, to prove that a rejected request changed nothing. */
+export async function snapshot(server: TestServer): Promise<Record<string, unknown[]>> {
+  const db = server.tg.domain.db;
+  const tables = ['networks', 'tenants', 'groups', 'group_tenants', 'connections', 'consents', 'client_secrets', 'users', 'roles', 'role_permissions', 'user_roles', 'sign_in_links', 'audit_events'];
+  const out: Record<string, unknown[]> = {};
+  for (const table of tables) {
+    const rows = (await db(table).select()) as Record<string, unknown>[];
+    out[table] = rows.map((row) => JSON.stringify(row)).sort();
+  }
+  return out;
+}
