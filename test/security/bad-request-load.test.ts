@@ -122,7 +122,14 @@ test('bad-request load leaves good requests fast and causes no 5xx', async () =>
   // behind 32 attackers on a 2-core machine but are never starved.
   expect(afterLoad.p50).toBeLessThan(2 * baseline.p50 + 5);
   expect(afterLoad.p95).toBeLessThan(3 * baseline.p95 + 20);
-  expect(percentile(during.map((r) => r.ms), 95)).toBeLessThan(1000);
+  // The load generator shares the machine's cores with the server, so this bound only rules
+  // out starvation (requests waiting behind the whole attack), not a slowdown.
+  expect(percentile(during.map((r) => r.ms), 95)).toBeLessThan(2000);
+  process.stdout.write(
+    `good-request latency ms: before p50 ${baseline.p50.toFixed(1)} p95 ${baseline.p95.toFixed(1)}; ` +
+      `during p50 ${percentile(during.map((r) => r.ms), 50).toFixed(1)} p95 ${percentile(during.map((r) => r.ms), 95).toFixed(1)}; ` +
+      `after p50 ${afterLoad.p50.toFixed(1)} p95 ${afterLoad.p95.toFixed(1)}; ${BAD_REQUESTS} bad requests in ${(loadMs / 1000).toFixed(1)} s\n`,
+  );
 
   expect(server.logs.text).not.toMatch(/unhandled error|oidc-provider server error/);
 }, 120_000);
