@@ -32,7 +32,8 @@ import { requireName } from './validation.js';
 // A one-time sign-in link is a bearer credential in an e-mail or a chat message; a week is
 // long enough for someone to act on it and short enough that a forgotten one dies.
 export const SIGN_IN_LINK_TTL_MS = 7 * 24 * 3600 * 1000;
-export const SIGN_IN_PATH = '/signin/link/';
+// The token travels in the query string, which the request log leaves out (it logs the path).
+export const SIGN_IN_PATH = '/signin/link/?token=';
 
 const EMAIL_PATTERN = /^[^\s@]{1,64}@[^\s@]{1,255}$/;
 

@@ -2,7 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 
 import type { Context } from 'koa';
 
-import { sameToken, type Sessions } from './session.js';
+import { sameToken, setCookie, type Sessions } from './session.js';
 
 export const CSRF_FIELD = '_csrf';
 
@@ -34,7 +34,7 @@ export class Csrf {
     let value = ctx.cookies.get(this.cookieName);
     if (!value || !/^[A-Za-z0-9_-]{43}$/.test(value)) {
       value = randomBytes(32).toString('base64url');
-      ctx.cookies.set(this.cookieName, value, { httpOnly: true, sameSite: 'strict', secure: this.secure, path: '/', overwrite: true });
+      setCookie(ctx, this.cookieName, value, { secure: this.secure, sameSite: 'strict' });
     }
     return this.sign(value);
   }

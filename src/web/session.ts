@@ -147,14 +147,7 @@ export class Sessions {
     ctx.state.session = data;
     ctx.state.sessionLoaded = true;
     await this.options.store.set(this.hash(id), data, now + SESSION_MAX_AGE_MS);
-    ctx.cookies.set(this.cookieName, id, {
-      httpOnly: true,
-      sameSite: 'lax',
-      secure: this.options.secure,
-      path: '/',
-      maxAge: SESSION_MAX_AGE_MS,
-      overwrite: true,
-    });
+    setCookie(ctx, this.cookieName, id, { secure: this.options.secure, sameSite: 'lax', maxAge: SESSION_MAX_AGE_MS });
     return data;
   }
 
@@ -170,7 +163,7 @@ export class Sessions {
     if (id) await this.options.store.destroy(this.hash(id));
     ctx.state.session = undefined;
     ctx.state.sessionId = undefined;
-    ctx.cookies.set(this.cookieName, '', { httpOnly: true, sameSite: 'lax', secure: this.options.secure, path: '/', maxAge: 0, overwrite: true });
+    setCookie(ctx, this.cookieName, '', { secure: this.options.secure, sameSite: 'lax', maxAge: 0 });
   }
 
   async flash(ctx: Context, kind: 'info' | 'error', text: string): Promise<void> {
@@ -217,6 +210,16 @@ export class Sessions {
     await this.save(ctx, { ...data, reveal: undefined });
     return JSON.parse(open(this.revealKey, data.reveal, ctx.state.sessionId as string)) as Record<string, string>;
   }
+}
+
+/**
+ * Sets a cookie, with Secure when the issuer is https. TLS may end at a proxy that koa does not
+ * trust (TRUST_PROXY=0), and koa then refuses Secure cookies; an https issuer means the browser
+ * talks TLS, so the flag is forced.
+ */
+export function setCookie(ctx: Context, name: string, value: string, options: { secure: boolean; sameSite: 'lax' | 'strict'; maxAge?: number }): void {
+  if (options.secure) (ctx.cookies as unknown as { secure: boolean }).secure = true;
+  ctx.cookies.set(name, value, { httpOnly: true, sameSite: options.sameSite, secure: options.secure, path: '/', maxAge: options.maxAge, overwrite: true });
 }
 
 /** Compares two tokens in constant time; different lengths never match. */

@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 
 import { PASSWORD_MIN } from '../crypto/password.js';
-import { authenticate, peekSignInLink, redeemSignInLink, SIGN_IN_PATH } from '../domain/accounts.js';
+import { authenticate, peekSignInLink, redeemSignInLink } from '../domain/accounts.js';
 import type { User } from '../domain/accounts-types.js';
 import { DomainError } from '../domain/errors.js';
 import { loadViewer, USER_SUBJECT_PREFIX } from './auth.js';
@@ -70,25 +70,27 @@ export function signInRoutes(kit: WebKit): Router {
     await kit.redirect(ctx, '/signin');
   });
 
-  const linkPath = `${SIGN_IN_PATH}:token`;
+  // The one-time link: GET shows the password form, whose POST carries the token in the body.
+  const linkGone = () => new DomainError('user.link_gone', 404, 'This sign-in link was already used or has expired. Ask for a new one.');
 
-  router.get(linkPath, async (ctx) => {
-    const user = await peekSignInLink(kit.domain, ctx.params.token!);
-    if (!user) throw new DomainError('user.link_gone', 404, 'This sign-in link was already used or has expired. Ask for a new one.');
-    await kit.render(ctx, 'signin-link.njk', { title: 'Choose your password', user, action: ctx.path, minLength: PASSWORD_MIN });
+  router.get(['/signin/link', '/signin/link/'], async (ctx) => {
+    const token = String(ctx.query.token ?? '');
+    const user = await peekSignInLink(kit.domain, token);
+    if (!user) throw linkGone();
+    await kit.render(ctx, 'signin-link.njk', { title: 'Choose your password', user, token, minLength: PASSWORD_MIN });
   });
 
-  router.post(linkPath, async (ctx) => {
+  router.post('/signin/link', async (ctx) => {
     const form = await kit.form(ctx);
+    const token = field(form, 'token');
     const password = field(form, 'password');
-    const user = await peekSignInLink(kit.domain, ctx.params.token!);
-    if (!user) throw new DomainError('user.link_gone', 404, 'This sign-in link was already used or has expired. Ask for a new one.');
-    const retry = (error: string) =>
-      kit.render(ctx, 'signin-link.njk', { title: 'Choose your password', user, action: ctx.path, minLength: PASSWORD_MIN, error }, 400);
+    const user = await peekSignInLink(kit.domain, token);
+    if (!user) throw linkGone();
+    const retry = (error: string) => kit.render(ctx, 'signin-link.njk', { title: 'Choose your password', user, token, minLength: PASSWORD_MIN, error }, 400);
     if (password !== field(form, 'confirm')) return retry('The two passwords differ; type the same password twice.');
 
     try {
-      await redeemSignInLink(kit.domain, ctx.params.token!, password);
+      await redeemSignInLink(kit.domain, token, password);
     } catch (err) {
       if (err instanceof DomainError && err.code === 'user.weak_password') return retry(err.message);
       throw err;

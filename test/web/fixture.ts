@@ -22,7 +22,7 @@ export interface HubFixture {
   a: NetworkFixture & {
     viewer: { id: string; email: string; roleId?: string };
     nobody: { id: string; email: string };
-    usersOnly: { id: string; email: string };
+    usersOnly: { id: string; email: string; roleId?: string };
   };
   b: NetworkFixture;
 }

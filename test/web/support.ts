@@ -80,7 +80,7 @@ export async function createSignedUpUser(
 ): Promise<{ id: string; email: string; roleId?: string }> {
   const ctx = server.tg.domain;
   const { user, link } = await createUser(ctx, SYSTEM, { networkId, email });
-  await redeemSignInLink(ctx, link.path.split('/').pop()!, PASSWORD);
+  await redeemSignInLink(ctx, new URLSearchParams(link.path.split('?')[1]).get('token')!, PASSWORD);
   if (permissions.length === 0) return { id: user.id, email };
   const role = await createRole(ctx, SYSTEM, networkId, { name: `role of ${email}`, permissions });
   await assignRoles(ctx, SYSTEM, networkId, user.id, [role.id]);
@@ -89,7 +89,7 @@ export async function createSignedUpUser(
 
 export async function createOperator(server: TestServer, email = 'operator@example.com'): Promise<string> {
   const { link } = await createUser(server.tg.domain, SYSTEM, { networkId: null, email });
-  await redeemSignInLink(server.tg.domain, link.path.split('/').pop()!, PASSWORD);
+  await redeemSignInLink(server.tg.domain, new URLSearchParams(link.path.split('?')[1]).get('token')!, PASSWORD);
   return email;
 }
 
@@ -101,7 +101,7 @@ export async function createNetworkWithTenants(server: TestServer, name: string,
 
 export async function createAdmin(server: TestServer, networkId: string, email: string): Promise<string> {
   const { link } = await createNetworkAdmin(server.tg.domain, SYSTEM, networkId, { email });
-  await redeemSignInLink(server.tg.domain, link.path.split('/').pop()!, PASSWORD);
+  await redeemSignInLink(server.tg.domain, new URLSearchParams(link.path.split('?')[1]).get('token')!, PASSWORD);
   return email;
 }
 
