@@ -1,13 +1,13 @@
 import type { Cluster, Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
 
-/** How many failures a key may have before back-off starts, and how long back-off may grow. */
+/** Failure allowance and back-off bound for one kind of key. */
 export interface BackoffPolicy {
-  /** Failures within `windowSeconds` that are answered normally. */
+  /** Failures within `windowSeconds` that get the normal error response. */
   readonly freeFailures: number;
   /** Window in which failures are counted, from the first one. */
   readonly windowSeconds: number;
-  /** Upper bound of one back-off period; each failure past the free ones doubles it up to here. */
+  /** Upper bound of one back-off period, which doubles with each failure past the free ones. */
   readonly maxBackoffSeconds: number;
 }
 
@@ -15,9 +15,9 @@ export type BackoffVerdict = { allowed: true } | { allowed: false; retryAfterSec
 
 /**
  * Counts failures per key and, past the free allowance, blocks the key for 1, 2, 4, … seconds
- * (exponential back-off) up to the policy's maximum. A blocked key is rejected before any
- * credential is checked. With Redis the counters are shared by every instance; while Redis is
- * not ready, rate-limiter-flexible answers from an in-process insurance limiter instead of
+ * (exponential back-off) up to the policy's maximum. Callers check a key before they compare any
+ * credential. With Redis the counters are shared by every instance. While Redis is
+ * not ready, rate-limiter-flexible counts in an in-process insurance limiter instead of
  * waiting or failing.
  */
 export class FailureBackoff {

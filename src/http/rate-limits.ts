@@ -9,8 +9,8 @@ import { MemoryTokenBuckets, RedisTokenBuckets, type BucketDecision, type Bucket
 
 // Failed client authentications per (client ID, source address): ten mistakes an hour are
 // allowed for a misconfigured deployment, then back-off doubles from 1 s up to 15 minutes.
-// The key includes the address so that a stranger who knows a client ID (it is in every token)
-// cannot lock the real client out from elsewhere; a 256-bit secret cannot be guessed online.
+// The key includes the address, so a stranger who has a client ID (it is in every token) cannot
+// lock the real client out from elsewhere. A 256-bit secret cannot be guessed online anyway.
 export const CLIENT_AUTH_BACKOFF: BackoffPolicy = { freeFailures: 10, windowSeconds: 3600, maxBackoffSeconds: 900 };
 
 // Failed client authentications per source address over all client IDs, which stops one
@@ -56,8 +56,9 @@ export class RateLimits {
   #lastRedisWarning = 0;
 
   /**
-   * `redis` should fail fast (no offline queue, a command timeout), as SharedState's connection
-   * does; `keyPrefix` is the Redis key space of rate limits, for example `tenantgate:ratelimit:`.
+   * Creates the limiters. `redis` should fail fast (no offline queue, a command timeout), as
+   * SharedState's connection does. `keyPrefix` is the Redis key space of rate limits, for example
+   * `tenantgate:ratelimit:`.
    */
   constructor(
     private readonly logger: Logger,
@@ -98,7 +99,7 @@ export class RateLimits {
 
   /**
    * Counts a failed client authentication. Throws RateLimitedError when this failure is past the
-   * free allowance, so the caller answers 429 instead of 401 however many requests ran at once.
+   * free allowance, so the caller responds 429 instead of 401 however many requests ran at once.
    */
   async recordClientAuthFailure(clientId: string, address: string): Promise<void> {
     const verdicts = await Promise.all([this.#addressAuth.recordFailure(keyPart(address)), this.#clientAuth.recordFailure(keyPart(clientId, address))]);

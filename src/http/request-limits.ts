@@ -4,17 +4,17 @@ import type { Context, Next } from 'koa';
 
 /** Limits on one HTTP request, applied before any handler reads it. */
 export interface RequestLimits {
-  /** Maximum bytes of the request line and all headers; Node answers 431 above it. */
+  /** Maximum bytes of the request line and all headers. Node responds 431 above it. */
   maxHeaderBytes: number;
-  /** Maximum characters of the request target (path and query); longer gets 414. */
+  /** Maximum characters of the request target (path and query). A longer one gets 414. */
   maxUrlLength: number;
-  /** Time allowed to receive all headers, in ms; a slow sender gets 408. */
+  /** Time allowed to receive all headers, in ms. A slower sender gets 408. */
   headersTimeoutMs: number;
-  /** Time allowed to receive the whole request including its body, in ms; then 408. */
+  /** Time allowed to receive the whole request including its body, in ms. A slower sender gets 408. */
   requestTimeoutMs: number;
   /** How long an idle keep-alive connection stays open, in ms. */
   keepAliveTimeoutMs: number;
-  /** How often Node checks the two timeouts above, in ms; a timeout fires up to this much late. */
+  /** Interval of Node's checks of the two timeouts above, in ms. A timeout fires up to this much late. */
   timeoutCheckIntervalMs: number;
 }
 
@@ -23,8 +23,8 @@ export const DEFAULT_REQUEST_LIMITS: RequestLimits = {
   maxHeaderBytes: 16 * 1024,
   // No route takes long query strings; 4 KiB leaves room for a paged page's filters.
   maxUrlLength: 4096,
-  // A legitimate client sends a token request in well under a second; ten seconds tolerates a
-  // slow mobile link while a slow sender holds a connection for at most this long.
+  // A legitimate client sends a token request in well under a second. Ten seconds tolerates a
+  // slow mobile link, and a slow sender keeps a connection open for at most this long.
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 15_000,
   keepAliveTimeoutMs: 5_000,

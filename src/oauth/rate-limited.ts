@@ -4,9 +4,9 @@ import { RateLimitedError } from '../http/rate-limits.js';
 import { OAuthError } from './oauth-error.js';
 
 // RFC 6749 §5.2 has no code for "too many requests". `slow_down` is registered for the token
-// endpoint (RFC 8628 §3.5) and tells the client that it is sending too fast and must wait, which
-// is what these 429 answers mean. `temporarily_unavailable` (RFC 6749 §4.1.2.1) says the server
-// itself is overloaded; tenantgate keeps it for its 503 answers, so a client can tell them apart.
+// endpoint (RFC 8628 §3.5) and means that the client is sending too fast and must wait, which
+// is what these 429 responses mean. `temporarily_unavailable` (RFC 6749 §4.1.2.1) says the server
+// itself is overloaded. tenantgate keeps it for its 503 responses, so a client can tell them apart.
 export const RATE_LIMITED_ERROR = 'slow_down';
 
 /** An oidc-provider error that carries how long the client must wait. */
@@ -31,7 +31,7 @@ export function setRetryAfter(ctx: KoaContextWithOIDC, err: unknown): void {
   if (typeof seconds === 'number') ctx.set('Retry-After', String(seconds));
 }
 
-/** Returns the 429 answer for a rate-limited request on tenantgate's own OAuth handlers. */
+/** Returns the 429 error for a rate-limited request on tenantgate's own OAuth handlers. */
 export function rateLimitedOAuthError(err: RateLimitedError): OAuthError {
   return new OAuthError(429, RATE_LIMITED_ERROR, err.message, err.retryAfterSeconds);
 }

@@ -118,8 +118,8 @@ test('bad-request load leaves good requests fast and causes no 5xx', async () =>
 
   const baseline = { p50: percentile(before.map((r) => r.ms), 50), p95: percentile(before.map((r) => r.ms), 95) };
   const afterLoad = { p50: percentile(after.map((r) => r.ms), 50), p95: percentile(after.map((r) => r.ms), 95) };
-  // After the load the server is back to its normal latency; during it, good requests queue
-  // behind 32 attackers on a 2-core machine but are never starved.
+  // After the load the server is back to its normal latency. During the load, good requests
+  // queue behind 32 attackers but must never be starved.
   expect(afterLoad.p50).toBeLessThan(2 * baseline.p50 + 5);
   expect(afterLoad.p95).toBeLessThan(3 * baseline.p95 + 20);
   // The load generator shares the machine's cores with the server, so this bound only rules

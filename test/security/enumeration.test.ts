@@ -15,7 +15,7 @@ let address = 0;
 let app2Secret: string;
 
 beforeAll(async () => {
-  // Each request gets its own forwarded address, so only the credentials decide the answer.
+  // Each request gets its own forwarded address, so only the credentials decide the response.
   server = await startServer({ env: { TRUST_PROXY: '1' } });
   demo = await setUpDemo(server);
   // App 2's secret is rotated with no grace period: the one in `demo` is now revoked.
@@ -30,7 +30,7 @@ afterAll(async () => {
   await server.stop();
 });
 
-/** The parts of a response a client can observe, minus the ones that differ on every request. */
+/** Returns the parts of a response a client can observe, minus those that differ on every request. */
 function observable(response: TokenResponse): Record<string, unknown> {
   const headers = Object.fromEntries([...response.headers].filter(([name]) => !['date', 'x-request-id', 'content-length', 'keep-alive', 'connection'].includes(name)));
   return { status: response.status, body: response.body, headers };

@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 
 export interface RawResponse {
-  /** Status code of the first response line, or 0 when the server closed without answering. */
+  /** Status code of the first response line, or 0 when the server closed without a response. */
   status: number;
   head: string;
   body: string;
@@ -11,8 +11,8 @@ export interface RawResponse {
 
 /**
  * Sends bytes over a fresh TCP connection to the test server and reads until the server closes
- * the connection or `waitMs` passes. `stall` keeps the connection open after the bytes are sent,
- * as a slow or lying sender does; otherwise the client half-closes nothing and waits as well.
+ * the connection or `waitMs` passes. `{ pauseMs }` entries wait between writes. The client never
+ * half-closes, so after the last write it stays connected as a slow or lying sender would.
  */
 export function sendRaw(url: string, chunks: Array<Buffer | string | { pauseMs: number }>, waitMs: number): Promise<RawResponse> {
   const { hostname, port } = new URL(url);

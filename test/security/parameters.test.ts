@@ -26,7 +26,7 @@ let addressCounter = 0;
 
 beforeAll(async () => {
   // One trusted hop, so each request can come from its own address and the failure back-off of
-  // one case never decides the answer to another.
+  // one case never decides the response to another.
   server = await startServer({ env: { TRUST_PROXY: '1' } });
   demo = await setUpDemo(server);
   validBasic = basic(demo.app1.client_id, demo.app1.client_secret);
@@ -204,7 +204,7 @@ describe('POST /token content types', () => {
   });
 
   test('unknown charset is read as UTF-8', async () => {
-    // oidc-provider 9 decodes every form body as UTF-8 whatever the charset parameter says.
+    // oidc-provider 9 decodes every form body as UTF-8, whatever the charset parameter is.
     const response = await token(form(TOKEN_OK), { 'content-type': `${FORM}; charset=no-such-charset` });
     expect(response.status).toBe(200);
   });
@@ -309,7 +309,7 @@ describe('hostile requests, property-based', () => {
 
         const response = await post(path, requestBody, headers);
         expect(response.status).toBeLessThan(500);
-        // Node itself rejects headers over 16 KiB with a bare 431, before tenantgate sees them.
+        // Node itself rejects headers over 16 KiB with a bare 431, before tenantgate reads them.
         if (response.status === 431) return;
         expect(response.headers.get('cache-control')).toContain('no-store');
 

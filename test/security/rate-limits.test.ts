@@ -94,7 +94,7 @@ describe('POST /token rate limit per client', () => {
 
     const granted = count(responses, 200);
     expect(granted).toBeGreaterThanOrEqual(5);
-    // The bucket holds 5 and refills 2 per second while the burst is served.
+    // The bucket starts with 5 tokens and refills 2 per second while the burst is served.
     expect(granted).toBeLessThanOrEqual(5 + Math.ceil(2 * elapsedSeconds));
     expect(count(responses, 429)).toBe(60 - granted);
     expectRateLimited(responses.find((response) => response.status === 429)!, 'token request rate limit of 2 per second exceeded');
@@ -140,7 +140,7 @@ describe('POST /token rate limit per client', () => {
     const env = { DATABASE_URL: server.databaseUrl, DATA_KEY: server.dataKey, NODE_ENV: 'test' };
     expect(await runCliJson(['app', 'limit', id, '--rate', '1', '--burst', '2'], env)).toEqual({ id, rate: 1, burst: 2, default: false });
 
-    // The running server sees the CLI's change through the cache epoch on the next request.
+    // The running server reads the CLI's change through the cache epoch on the next request.
     const responses = await Promise.all(Array.from({ length: 10 }, () => requestToken(server, demo.app2.client_id, demo.app2.client_secret, { tenant: '1' })));
     expect(count(responses, 200)).toBeLessThanOrEqual(3);
     expect(await runCliJson(['app', 'limit', id, '--default'], env)).toEqual({ id, rate: 50, burst: 100, default: true });
@@ -268,7 +268,7 @@ describeWithRedis('rate limits shared through Redis', () => {
 
   test('two instances share one token bucket', async () => {
     await setAppTokenRateLimit(first.tg.domain, actor, await appId(first, demo.app1.app), { rate: 2, burst: 6 });
-    // The second instance sees the change through the cache epoch on its next request.
+    // The second instance reads the change through the cache epoch on its next request.
     const started = performance.now();
     const responses = await Promise.all(
       Array.from({ length: 40 }, (_, i) => requestToken(i % 2 === 0 ? first : second, demo.app1.client_id, demo.app1.client_secret, { tenant: '1' })),

@@ -33,7 +33,7 @@ function jsonBody(text: string): unknown {
 
 describe('declared body size', () => {
   test('token endpoint rejects 9 KB at once', async () => {
-    // Only the headers are sent: the answer must not wait for a body that never comes.
+    // Only the headers are sent, so the response must not wait for a body that never comes.
     const response = await sendRaw(server.url, [head('POST', '/token', { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': '9000', Authorization: authorization })], 5000);
     expect(response.status).toBe(413);
     expect(response.ms).toBeLessThan(1000);
@@ -76,7 +76,7 @@ describe('chunked bodies without Content-Length', () => {
   });
 
   test('token endpoint rejects 100 KB with 400', async () => {
-    // oidc-provider caps the bodies it reads itself at 56 KiB and answers 400.
+    // oidc-provider caps the bodies it reads itself at 56 KiB and responds 400.
     const response = await sendRaw(server.url, chunked('/token', 100_000), 5000);
     expect(response.status).toBe(400);
     expect(response.ms).toBeLessThan(1000);

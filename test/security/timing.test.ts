@@ -53,7 +53,7 @@ describe('secret comparison timing', () => {
     const unknownMedian = median(samples.a);
     const wrongSecretMedian = median(samples.b);
     // Without the decoy comparison an unknown client skips the HMAC and takes a small fraction
-    // of the time; with it the two medians agree to within a few percent.
+    // of the time. With it, the two medians agree to within a few percent.
     expect(unknownMedian / wrongSecretMedian).toBeGreaterThan(0.7);
     expect(unknownMedian / wrongSecretMedian).toBeLessThan(1.4);
   });
@@ -64,7 +64,7 @@ describe('POST /token timing over HTTP', () => {
   let demo: Awaited<ReturnType<typeof setUpDemo>>;
 
   beforeAll(async () => {
-    // Each request comes from its own forwarded address so the failure back-off never answers.
+    // Each request comes from its own forwarded address, so the failure back-off never rejects one.
     server = await startServer({ env: { TRUST_PROXY: '1', LOG_LEVEL: 'warn' } });
     demo = await setUpDemo(server);
   });
@@ -106,8 +106,8 @@ describe('POST /token timing over HTTP', () => {
 
     const unknownMedian = median(samples.a);
     const wrongSecretMedian = median(samples.b);
-    // Loopback HTTP adds about a millisecond of noise per request; a database query or an early
-    // return on one path shows as a shift of the median well beyond this bound.
+    // Loopback HTTP adds about a millisecond of noise per request. A database query or an early
+    // return on one path shifts the median well beyond this bound.
     expect(Math.abs(unknownMedian - wrongSecretMedian)).toBeLessThan(Math.max(0.25, 0.2 * Math.min(unknownMedian, wrongSecretMedian)));
   }, 60_000);
 });
