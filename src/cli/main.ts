@@ -6,6 +6,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { createDomainContext } from '../runtime.js';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { createAdminApiKey } from '../domain/admin-api-keys.js';
+import { createNetworkAdmin, createUser } from '../domain/accounts.js';
 import { createApi } from '../domain/apis.js';
 import { createApp, requireApp } from '../domain/apps.js';
 import { connectApp } from '../domain/connections.js';
@@ -101,6 +102,35 @@ export function buildCli(): Command {
       await withSession(async ({ ctx, actor }) => {
         const created = await createNetwork(ctx, actor, { name: options.name });
         print(output(command), { id: created.id, name: created.name }, () => `network ${created.id} (${created.name})`);
+      });
+    });
+
+  const user = program.command('user').description('manage hub and operator users');
+  user
+    .command('create')
+    .description("create a network's administrator (--network) or an operator (--operator) and print a one-time sign-in link")
+    .requiredOption('--email <email>', 'e-mail address the user signs in with')
+    .option('--name <name>', 'display name (default: the e-mail address)')
+    .option('--network <id>', "network ID: the user becomes an administrator of it (role 'Administrator', User Management)")
+    .option('--operator', 'create an operator, who belongs to no network')
+    .action(async (options: { email: string; name?: string; network?: string; operator?: boolean }, command: Command) => {
+      if (Boolean(options.network) === Boolean(options.operator)) {
+        throw new CommanderError(2, 'tenantgate.invalid', 'give exactly one of --network <id> and --operator');
+      }
+      await withSession(async ({ config, ctx, actor }) => {
+        const { user: created, link } = options.network
+          ? await createNetworkAdmin(ctx, actor, options.network, { email: options.email, name: options.name })
+          : await createUser(ctx, actor, { networkId: null, email: options.email, name: options.name });
+        const url = `${config.issuer}${link.path}`;
+        const document = {
+          id: created.id,
+          email: created.email,
+          network_id: created.networkId,
+          operator: created.isOperator,
+          sign_in_link: url,
+          expires_at: new Date(link.expiresAt).toISOString(),
+        };
+        print(output(command), document, () => `user ${created.id} (${created.email}); one-time sign-in link, valid until ${document.expires_at}:\n  ${url}`);
       });
     });
 
