@@ -12,6 +12,7 @@ import type { DomainContext } from './domain/context.js';
 import { DomainError } from './domain/errors.js';
 import { systemClock, type Actor, type Clock } from './domain/types.js';
 import { effectiveRateLimit } from './domain/app-rate-limits.js';
+import { loggablePath } from './http/loggable-path.js';
 import { Metrics } from './http/metrics.js';
 import { RateLimits } from './http/rate-limits.js';
 import { DEFAULT_REQUEST_LIMITS, enforceRequestLimits, serverOptions, type RequestLimits } from './http/request-limits.js';
@@ -153,11 +154,11 @@ async function assemble(options: TenantgateOptions, config: Config, clock: Clock
     provider.on('grant.success', (ctx: { req: IncomingMessage }) => outcomes.set(ctx.req, 'success'));
     provider.on('grant.error', (ctx: { req: IncomingMessage }, err: { error?: string; cause?: unknown }) => {
       outcomes.set(ctx.req, err.error ?? 'error');
-      if (err.error === 'temporarily_unavailable') logger.error({ err: err.cause, path: ctx.req.url }, 'database read failed during a token request');
+      if (err.error === 'temporarily_unavailable') logger.error({ err: err.cause, path: loggablePath(ctx.req.url ?? '') }, 'database read failed during a token request');
     });
     provider.on('server_error', (ctx: { req: IncomingMessage }, err: unknown) => {
       outcomes.set(ctx.req, 'server_error');
-      logger.error({ err, path: ctx.req.url }, 'oidc-provider server error');
+      logger.error({ err, path: loggablePath(ctx.req.url ?? '') }, 'oidc-provider server error');
     });
     providerCallback = provider.callback() as unknown as typeof providerCallback;
   };
@@ -335,7 +336,7 @@ function requestLog(logger: Logger) {
         {
           request_id: ctx.state.requestId,
           method: ctx.method,
-          path: ctx.path,
+          path: loggablePath(ctx.path),
           status,
           outcome: ctx.state.outcome,
           ms: Number(process.hrtime.bigint() - started) / 1e6,
@@ -357,7 +358,7 @@ function errorHandler(logger: Logger, issuer: string) {
         return;
       }
       if (err instanceof StorageUnavailableError) {
-        logger.error({ err, request_id: ctx.state.requestId, path: ctx.path }, 'database read failed');
+        logger.error({ err, request_id: ctx.state.requestId, path: loggablePath(ctx.path) }, 'database read failed');
         ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
         writeOAuthError(ctx, new OAuthError(503, 'temporarily_unavailable', STORAGE_UNAVAILABLE_DESCRIPTION), issuer);
         return;
@@ -367,7 +368,7 @@ function errorHandler(logger: Logger, issuer: string) {
         ctx.body = { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) };
         return;
       }
-      logger.error({ err, request_id: ctx.state.requestId, path: ctx.path }, 'unhandled error');
+      logger.error({ err, request_id: ctx.state.requestId, path: loggablePath(ctx.path) }, 'unhandled error');
       ctx.status = 500;
       ctx.body = { error: 'server_error', error_description: 'an unexpected error occurred; the request ID is in X-Request-Id' };
     }
