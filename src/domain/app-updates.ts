@@ -40,7 +40,11 @@ export interface AppUpdateResult {
   removedScopes: string[];
 }
 
+// App IDs are UUIDs; anything else (a NUL byte, which Postgres rejects in text) is simply unknown.
+const APP_ID_PATTERN = /^[A-Za-z0-9-]{1,40}$/;
+
 async function findAccessible(db: DomainContext['db'], access: AppAccess, appId: string): Promise<App | undefined> {
+  if (!APP_ID_PATTERN.test(appId)) return undefined;
   return access.kind === 'operator' ? getApp(db, appId) : getAppOfOrg(db, access.orgId, appId);
 }
 

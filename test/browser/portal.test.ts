@@ -6,6 +6,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { createRole, createUser, redeemSignInLink } from '../../src/domain/accounts.js';
 import { setOpenSignUp } from '../../src/domain/developers.js';
 import { createGroup } from '../../src/domain/groups.js';
+import { signInLinkToken } from '../portal/page-client.js';
 import { setUpDemo } from '../support/oauth.js';
 import { startServer, type TestServer } from '../support/server.js';
 
@@ -38,7 +39,7 @@ async function shot(page: Page, name: string): Promise<void> {
 async function hubAdmin(page: Page): Promise<void> {
   const role = await createRole(server.tg.domain, operator, demo.network.id, { name: 'Integrators', permissions: ['integrations.view', 'integrations.manage'] });
   const { link } = await createUser(server.tg.domain, operator, { networkId: demo.network.id, email: 'hub-admin@example.com', name: 'Hub Admin', roleIds: [role.id] });
-  await redeemSignInLink(server.tg.domain, link.path.split('/').pop()!, PASSWORD);
+  await redeemSignInLink(server.tg.domain, signInLinkToken(link.path), PASSWORD);
 
   await page.goto(`${server.url}/signin`);
   await page.getByLabel('E-mail').fill('hub-admin@example.com');

@@ -58,3 +58,9 @@ export class PageClient {
 export function errorBanner(html: string): string | undefined {
   return /<div class="flash flash-error" role="alert">([^<]*)<\/div>/.exec(html)?.[1]?.replace(/&#39;/g, "'").replace(/&quot;/g, '"').replace(/&amp;/g, '&');
 }
+
+/** Returns the token of a hub sign-in link path, given as `?token=` or as the last path segment. */
+export function signInLinkToken(path: string): string {
+  const url = new URL(path, 'http://link.invalid');
+  return url.searchParams.get('token') ?? url.pathname.split('/').pop()!;
+}

@@ -5,7 +5,7 @@ import { createGroup } from '../../src/domain/groups.js';
 import { listApps } from '../../src/storage/apps.js';
 import { setUpDemo } from '../support/oauth.js';
 import { startServer, type TestServer } from '../support/server.js';
-import { errorBanner, PageClient } from './page-client.js';
+import { errorBanner, PageClient, signInLinkToken } from './page-client.js';
 
 const PASSWORD = 'correct horse battery staple';
 const operator = { id: 'test-operator' };
@@ -149,7 +149,7 @@ describe('session scope', () => {
     expect(hubSignIn.html).toContain('action="/signin"');
 
     const { link } = await createNetworkAdmin(server.tg.domain, operator, demo.network.id, { email: 'hub-admin@example.com' });
-    await redeemSignInLink(server.tg.domain, link.path.split('/').pop()!, PASSWORD);
+    await redeemSignInLink(server.tg.domain, signInLinkToken(link.path), PASSWORD);
     const admin = new PageClient(server.url);
     const signedIn = await admin.submit('/signin', '/signin', { email: 'hub-admin@example.com', password: PASSWORD });
     expect(signedIn.status).toBe(303);
@@ -250,7 +250,7 @@ describe('operator page for developers', () => {
 
   beforeAll(async () => {
     const { link } = await createUser(server.tg.domain, operator, { networkId: null, email: 'operator@example.com', name: 'Operator' });
-    await redeemSignInLink(server.tg.domain, link.path.split('/').pop()!, PASSWORD);
+    await redeemSignInLink(server.tg.domain, signInLinkToken(link.path), PASSWORD);
     op = new PageClient(server.url);
     expect((await op.submit('/signin', '/signin', { email: 'operator@example.com', password: PASSWORD })).status).toBe(303);
   });

@@ -5,7 +5,7 @@ import { createGroup } from '../../src/domain/groups.js';
 import { generateSecret } from '../../src/domain/secrets.js';
 import { requestToken, setUpDemo } from '../support/oauth.js';
 import { startServer, type TestServer } from '../support/server.js';
-import { PageClient } from './page-client.js';
+import { PageClient, signInLinkToken } from './page-client.js';
 
 const PASSWORD = 'correct horse battery staple';
 const operator = { id: 'test-operator' };
@@ -61,7 +61,7 @@ test('portal scope change reaches tokens only after hub approval', async () => {
   // The hub shows "update available" and approves on a fresh Allow Access screen.
   const role = await createRole(server.tg.domain, operator, demo.network.id, { name: 'Integrators', permissions: ['integrations.view', 'integrations.manage'] });
   const { link } = await createUser(server.tg.domain, operator, { networkId: demo.network.id, email: 'hub-admin@example.com', roleIds: [role.id] });
-  await redeemSignInLink(server.tg.domain, link.path.split('/').pop()!, PASSWORD);
+  await redeemSignInLink(server.tg.domain, signInLinkToken(link.path), PASSWORD);
   const admin = new PageClient(server.url);
   await admin.submit('/signin', '/signin', { email: 'hub-admin@example.com', password: PASSWORD });
   const list = await admin.get(`/hub/integrations/groups/${group.id}/connections`);

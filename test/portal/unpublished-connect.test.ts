@@ -7,7 +7,7 @@ import { createGroup } from '../../src/domain/groups.js';
 import { listConnections } from '../../src/storage/connections.js';
 import { setUpDemo } from '../support/oauth.js';
 import { startServer, type TestServer } from '../support/server.js';
-import { PageClient } from './page-client.js';
+import { PageClient, signInLinkToken } from './page-client.js';
 
 const PASSWORD = 'correct horse battery staple';
 const operator = { id: 'test-operator' };
@@ -21,7 +21,7 @@ beforeAll(async () => {
   demo = await setUpDemo(server);
   const role = await createRole(server.tg.domain, operator, demo.network.id, { name: 'Integrators', permissions: ['integrations.view', 'integrations.manage'] });
   const { link } = await createUser(server.tg.domain, operator, { networkId: demo.network.id, email: 'hub-admin@example.com', roleIds: [role.id] });
-  await redeemSignInLink(server.tg.domain, link.path.split('/').pop()!, PASSWORD);
+  await redeemSignInLink(server.tg.domain, signInLinkToken(link.path), PASSWORD);
   admin = new PageClient(server.url);
   const signedIn = await admin.submit('/signin', '/signin', { email: 'hub-admin@example.com', password: PASSWORD });
   expect(signedIn.status).toBe(303);
