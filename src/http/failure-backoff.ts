@@ -11,7 +11,10 @@ export interface BackoffPolicy {
   readonly maxBackoffSeconds: number;
 }
 
-export type BackoffVerdict = { allowed: true } | { allowed: false; retryAfterSeconds: number };
+export type BackoffVerdict =
+  | { allowed: true }
+  /** `started` is set on the failure that starts the first back-off period of a window. */
+  | { allowed: false; retryAfterSeconds: number; started?: boolean };
 
 /**
  * Counts failures per key and, past the free allowance, blocks the key for 1, 2, 4, … seconds
@@ -61,7 +64,7 @@ export class FailureBackoff {
 
     const seconds = backoffSeconds(excess, this.policy.maxBackoffSeconds);
     await this.#blocks.block(key, seconds);
-    return { allowed: false, retryAfterSeconds: seconds };
+    return { allowed: false, retryAfterSeconds: seconds, started: excess === 1 };
   }
 
   async reset(key: string): Promise<void> {

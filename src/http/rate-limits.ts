@@ -102,8 +102,15 @@ export class RateLimits {
    * free allowance, so the caller responds 429 instead of 401 however many requests ran at once.
    */
   async recordClientAuthFailure(clientId: string, address: string): Promise<void> {
-    const verdicts = await Promise.all([this.#addressAuth.recordFailure(keyPart(address)), this.#clientAuth.recordFailure(keyPart(clientId, address))]);
-    throwIfBlocked(verdicts, 'too many failed client authentications');
+    const [byAddress, byClient] = await Promise.all([this.#addressAuth.recordFailure(keyPart(address)), this.#clientAuth.recordFailure(keyPart(clientId, address))]);
+    // One line per key and window, however long the attack goes on. Client IDs are not secret,
+    // but an attacker chooses them, so only a bounded prefix is logged.
+    for (const [scope, verdict] of [['address', byAddress], ['client and address', byClient]] as const) {
+      if (!verdict.allowed && verdict.started) {
+        this.logger.warn({ client_id: clientId.slice(0, 100), address, scope }, 'client authentication back-off started after repeated failures');
+      }
+    }
+    throwIfBlocked([byAddress, byClient], 'too many failed client authentications');
   }
 
   /**

@@ -173,6 +173,10 @@ describe('failed client authentication back-off (TRUST_PROXY=1)', () => {
     expect(count(responses, 401)).toBe(10);
     expect(count(responses, 429)).toBe(20);
     expectRateLimited(responses.find((response) => response.status === 429)!, 'too many failed client authentications');
+    const started = server.logs.lines.filter((line) => line.includes('client authentication back-off started'));
+    expect(started).toHaveLength(1);
+    expect(started[0]).toContain(demo.app1.client_id);
+    expect(started[0]).not.toContain('wrong-secret');
   });
 
   test('blocked pair is rejected even with the right secret', async () => {
