@@ -1,4 +1,5 @@
 import { updateRole } from '../../src/domain/accounts.js';
+import { createApp } from '../../src/domain/apps.js';
 import { startServer, type TestServer } from '../support/server.js';
 import { createHubFixture, type HubFixture } from './fixture.js';
 import { PageClient, snapshot } from './support.js';
@@ -245,6 +246,22 @@ describe('escaping', () => {
     expect(res.status).toBe(303);
     const page = await admin.get('/hub/integrations');
     expect(page.text).toContain('G &lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;');
+    expect(page.text).not.toContain('<script>alert(1)');
+    expect(page.text).not.toContain('<img src=x');
+  });
+
+  test('an app name with markup is rendered as text on Connect New App', async () => {
+    await createApp(server.tg.domain, { id: 'test' }, {
+      name: `App ${payload}`,
+      developerName: `Dev ${payload}`,
+      description: payload,
+      terms: payload,
+      scopes: [{ scope: 'jobs:read', reason: payload }],
+      published: true,
+    });
+    const page = await admin.get(`/hub/integrations/groups/${fx.a.groupId}/connect`);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('App &lt;script&gt;alert(1)&lt;/script&gt;');
     expect(page.text).not.toContain('<script>alert(1)');
     expect(page.text).not.toContain('<img src=x');
   });
