@@ -4,6 +4,7 @@ import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-prov
 
 import type { ClientStore, ConnectionClient } from './client-store.js';
 import { createAdapterFactory } from './adapter.js';
+import { installClientModelCache } from './client-model-cache.js';
 import { installSecretCheck, type SecretCheckHooks } from './client-secret.js';
 import * as clientCredentials from './grants/client-credentials.js';
 import { setRetryAfter } from './rate-limited.js';
@@ -97,6 +98,7 @@ export function buildProvider(options: ProviderOptions): Provider {
   // Retry-After is set here, after oidc-provider has chosen the response and before it is sent.
   provider.on('grant.error', setRetryAfter);
 
+  installClientModelCache(provider);
   installSecretCheck(provider, options.clients, { secretHash: options.secretHashKey }, options.clock, options.hooks);
   provider.registerGrantType(
     clientCredentials.grantType,

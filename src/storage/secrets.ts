@@ -93,12 +93,22 @@ export async function listSecrets(db: Knex | Knex.Transaction, networkId: string
   return rows.map(toInfo);
 }
 
+// Updates per transaction when recording last use. One transaction per batch saves a commit
+// (an fsync on SQLite) per secret, and releasing the connection between batches lets token
+// requests waiting on SQLite's single connection read the cache epoch in between.
+const LAST_USED_BATCH = 200;
+
 /** Writes batched last-used times; a later time never goes backwards. */
 export async function recordSecretUse(db: Knex, uses: ReadonlyMap<string, number>): Promise<void> {
-  for (const [id, at] of uses) {
-    await db('client_secrets')
-      .where('id', id)
-      .where((q) => q.whereNull('last_used_at').orWhere('last_used_at', '<', at))
-      .update({ last_used_at: at });
+  const entries = [...uses];
+  for (let start = 0; start < entries.length; start += LAST_USED_BATCH) {
+    await db.transaction(async (trx) => {
+      for (const [id, at] of entries.slice(start, start + LAST_USED_BATCH)) {
+        await trx('client_secrets')
+          .where('id', id)
+          .where((q) => q.whereNull('last_used_at').orWhere('last_used_at', '<', at))
+          .update({ last_used_at: at });
+      }
+    });
   }
 }
