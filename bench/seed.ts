@@ -2,9 +2,11 @@ import { randomUUID } from 'node:crypto';
 
 import { buildDemo } from '../src/cli/demo.js';
 import { loadConfig } from '../src/config.js';
+import { assignRoles, createRole, createUser, redeemSignInLink } from '../src/domain/accounts.js';
 import { setAppTokenRateLimit, TOKEN_BURST_MAX, TOKEN_RATE_MAX } from '../src/domain/app-rate-limits.js';
 import { generateClientId, generateClientSecret, hashClientSecret } from '../src/crypto/client-secret.js';
 import { systemClock } from '../src/domain/types.js';
+import type { DomainContext } from '../src/domain/context.js';
 import { createDomainContext } from '../src/runtime.js';
 import { migrateLatest, openDb, type Db } from '../src/storage/db.js';
 
@@ -15,11 +17,19 @@ export interface ClientCredentials {
   tenants: string[];
 }
 
+/** A hub administrator of the large network and its group of every tenant, for the page timings. */
+export interface HubAccount {
+  email: string;
+  password: string;
+  bigGroupId: string;
+}
+
 export interface SeededData {
   audience: string;
   /** Space-separated scopes every seeded connection has consented to and every request asks for. */
   scope: string;
   clients: ClientCredentials[];
+  hub?: HubAccount;
 }
 
 export interface LargeNetworkSize {
@@ -27,7 +37,12 @@ export interface LargeNetworkSize {
   groups: number;
   /** Tenants in each group; group i holds a contiguous run of tenants, so groups never repeat. */
   tenantsPerGroup: number;
+  /** Tenants of one more, unconnected group whose hub pages are timed. */
+  bigGroupTenants: number;
 }
+
+const HUB_PASSWORD = 'bench hub administrator password';
+const BIG_GROUP_ID = 'bg-big';
 
 // Rows per INSERT: below SQLite's limit of 32,766 bound variables for the widest table here.
 const INSERT_CHUNK = 500;
@@ -36,7 +51,7 @@ const INSERT_CHUNK = 500;
  * Builds the example customer through the domain services (the same code as `tenantgate demo`)
  * and returns App 1's credentials. App 1 is the connection whose tenants the benchmark requests.
  */
-async function seedExample(env: Record<string, string>): Promise<{ db: Db; secretKey: Buffer; data: SeededData; appId: string; consentScopes: string }> {
+async function seedExample(env: Record<string, string>): Promise<{ db: Db; domain: DomainContext; data: SeededData; appId: string; consentScopes: string }> {
   const config = loadConfig(env);
   const db = openDb(config.databaseUrl);
   await migrateLatest(db);
@@ -56,7 +71,7 @@ async function seedExample(env: Record<string, string>): Promise<{ db: Db; secre
   const scopes = JSON.parse(consent.scopes as string) as { api_id: string; scope: string }[];
   return {
     db,
-    secretKey: domain.keys.secretHash,
+    domain,
     appId: consent.app_id as string,
     consentScopes: consent.scopes as string,
     data: {
@@ -72,7 +87,7 @@ async function seedExample(env: Record<string, string>): Promise<{ db: Db; secre
  * connection per group (all to App 1, with App 1's consent) and one secret per connection.
  * The server reads these rows exactly as it reads rows written by the domain services.
  */
-async function seedLargeNetwork(db: Db, secretKey: Buffer, appId: string, consentScopes: string, size: LargeNetworkSize): Promise<ClientCredentials[]> {
+async function seedLargeNetwork(db: Db, secretKey: Buffer, appId: string, consentScopes: string, size: LargeNetworkSize): Promise<{ networkId: string; clients: ClientCredentials[] }> {
   const now = Date.now();
   const networkId = `bench-large-${randomUUID().slice(0, 8)}`;
   const tenantId = (i: number) => `L${String(i).padStart(7, '0')}`;
@@ -118,6 +133,9 @@ async function seedLargeNetwork(db: Db, secretKey: Buffer, appId: string, consen
       clients.push({ clientId, clientSecret, tenants });
     }
 
+    groups.push({ id: BIG_GROUP_ID, network_id: networkId, name: 'Every tenant', created_at: now, updated_at: now });
+    for (let i = 0; i < Math.min(size.bigGroupTenants, size.tenants); i += 1) memberships.push({ network_id: networkId, group_id: BIG_GROUP_ID, tenant_id: tenantId(i) });
+
     await trx.batchInsert('groups', groups, INSERT_CHUNK);
     await trx.batchInsert('group_tenants', memberships, INSERT_CHUNK);
     await trx.batchInsert('connections', connections, INSERT_CHUNK);
@@ -125,7 +143,18 @@ async function seedLargeNetwork(db: Db, secretKey: Buffer, appId: string, consen
     await trx.batchInsert('client_secrets', secrets, INSERT_CHUNK);
     await trx('cache_epoch').where('id', 1).increment('value', 1);
   });
-  return clients;
+  return { networkId, clients };
+}
+
+/** Creates a hub administrator of the network through the account services, with a password set. */
+async function seedHubAdministrator(domain: DomainContext, networkId: string): Promise<HubAccount> {
+  const actor = { id: 'bench' };
+  const email = 'admin@large.example';
+  const { user, link } = await createUser(domain, actor, { networkId, email });
+  await redeemSignInLink(domain, new URL(link.path, 'http://link.invalid').searchParams.get('token') ?? '', HUB_PASSWORD);
+  const role = await createRole(domain, actor, networkId, { name: 'Integrations', permissions: ['integrations.view', 'integrations.manage'] });
+  await assignRoles(domain, actor, networkId, user.id, [role.id]);
+  return { email, password: HUB_PASSWORD, bigGroupId: BIG_GROUP_ID };
 }
 
 /**
@@ -136,8 +165,9 @@ export async function seedDatabase(env: Record<string, string>, large?: LargeNet
   const example = await seedExample(env);
   try {
     if (!large) return example.data;
-    const clients = await seedLargeNetwork(example.db, example.secretKey, example.appId, example.consentScopes, large);
-    return { ...example.data, clients };
+    const { networkId, clients } = await seedLargeNetwork(example.db, example.domain.keys.secretHash, example.appId, example.consentScopes, large);
+    const hub = await seedHubAdministrator(example.domain, networkId);
+    return { ...example.data, clients, hub };
   } finally {
     await example.db.destroy();
   }
