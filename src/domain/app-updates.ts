@@ -9,7 +9,7 @@ import {
   setAppPublished as storePublished,
   updateAppDetails,
 } from '../storage/apps.js';
-import { optionalHttpsUrl, requireDescription, requireTerms, requireTokenTtl, resolveRequestedScopes, type CreateAppInput } from './apps.js';
+import { isAppId, optionalHttpsUrl, requireDescription, requireTerms, requireTokenTtl, resolveRequestedScopes, type CreateAppInput } from './apps.js';
 import { change, type DomainContext } from './context.js';
 import { assertThat, invalid, notFound } from './errors.js';
 import type { Actor, App } from './types.js';
@@ -40,11 +40,8 @@ export interface AppUpdateResult {
   removedScopes: string[];
 }
 
-// App IDs are UUIDs; anything else (a NUL byte, which Postgres rejects in text) is simply unknown.
-const APP_ID_PATTERN = /^[A-Za-z0-9-]{1,40}$/;
-
 async function findAccessible(db: DomainContext['db'], access: AppAccess, appId: string): Promise<App | undefined> {
-  if (!APP_ID_PATTERN.test(appId)) return undefined;
+  if (!isAppId(appId)) return undefined;
   return access.kind === 'operator' ? getApp(db, appId) : getAppOfOrg(db, access.orgId, appId);
 }
 

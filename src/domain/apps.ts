@@ -141,7 +141,16 @@ export async function createApp(ctx: DomainContext, actor: Actor, input: CreateA
   });
 }
 
+// App IDs are UUIDs. Anything else is unknown without a query, which also keeps a NUL byte
+// (rejected by Postgres in text) away from the database.
+const APP_ID_PATTERN = /^[A-Za-z0-9-]{1,40}$/;
+
+export function isAppId(value: string): boolean {
+  return APP_ID_PATTERN.test(value);
+}
+
 export async function requireApp(ctx: DomainContext, appId: string): Promise<App> {
+  assertThat(isAppId(appId), notFound('app', appId));
   const app = await getApp(ctx.db, appId);
   assertThat(app, notFound('app', appId));
   return app;
