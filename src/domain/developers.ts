@@ -29,7 +29,7 @@ const INVITATION_PREFIX = 'tgi_';
 const OPEN_SIGN_UP = 'open_sign_up';
 const EMAIL_MAX = 320; // RFC 5321 local part (64) + "@" + domain (255)
 
-/** A developer signed in to the portal, with the organisation whose apps it sees. */
+/** A developer signed in to the portal, with the organisation whose apps it may read and change. */
 export interface DeveloperAccount {
   id: string;
   email: string;

@@ -99,10 +99,10 @@ describe('publishing', () => {
 
     const response = await requestToken(server, connection.clientId, secret.clientSecret, { tenant: '4' });
     expect(response.status).toBe(200);
-    const refused = await caught(
+    const rejected = await caught(
       connectApp(server.tg.domain, actor, demo.network.id, { groupId: await newGroup(['5']), appId: app.id, acceptedTermsVersion: 1, approvedBy: 'admin@example.com' }),
     );
-    expect(refused.status).toBe(404);
+    expect(rejected.status).toBe(404);
   });
 });
 
@@ -170,9 +170,9 @@ describe('scope update', () => {
     expect(before.status).toBe(200);
     expect(before.body.scope).toBe('jobs:read');
     expect(decodeJwtPart(before.body.access_token as string, 1).scope).toBe('jobs:read');
-    const refused = await requestToken(server, connection.clientId, clientSecret, { tenant: '7', scope: 'invoices:read' });
-    expect(refused.status).toBe(400);
-    expect(refused.body.error).toBe('invalid_scope');
+    const rejected = await requestToken(server, connection.clientId, clientSecret, { tenant: '7', scope: 'invoices:read' });
+    expect(rejected.status).toBe(400);
+    expect(rejected.body.error).toBe('invalid_scope');
 
     const updated = await approveScopeUpdate(server.tg.domain, actor, demo.network.id, connection.id, { approvedBy: 'admin@example.com', acceptedTermsVersion: 1 });
     expect(updated.consent?.scopes.map((s) => s.scope)).toEqual(['jobs:read', 'invoices:read']);

@@ -54,9 +54,9 @@ test('portal scope change reaches tokens only after hub approval', async () => {
   const before = await requestToken(server, connection.clientId, clientSecret, { tenant: '16' });
   expect(before.status).toBe(200);
   expect(before.body.scope).toBe('jobs:read');
-  const refused = await requestToken(server, connection.clientId, clientSecret, { tenant: '16', scope: 'invoices:read' });
-  expect(refused.status).toBe(400);
-  expect(refused.body.error).toBe('invalid_scope');
+  const rejected = await requestToken(server, connection.clientId, clientSecret, { tenant: '16', scope: 'invoices:read' });
+  expect(rejected.status).toBe(400);
+  expect(rejected.body.error).toBe('invalid_scope');
 
   // The hub shows "update available" and approves on a fresh Allow Access screen.
   const role = await createRole(server.tg.domain, operator, demo.network.id, { name: 'Integrators', permissions: ['integrations.view', 'integrations.manage'] });
