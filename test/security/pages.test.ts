@@ -1,4 +1,5 @@
-import { ADMINISTRATOR_ROLE, assignRoles, createNetworkAdmin, createRole, redeemSignInLink } from '../../src/domain/accounts.js';
+import { ADMINISTRATOR_ROLE, assignRoles, createNetworkAdmin, createRole, createUser, redeemSignInLink, reissueSignInLink } from '../../src/domain/accounts.js';
+import { findAppByName } from '../../src/domain/apps.js';
 import { createGroup } from '../../src/domain/groups.js';
 import { listRoles } from '../../src/storage/users.js';
 import { PageClient } from '../portal/page-client.js';
@@ -16,7 +17,7 @@ beforeAll(async () => {
   server = await startServer();
   demo = await setUpDemo(server);
   const { user, link } = await createNetworkAdmin(server.tg.domain, actor, demo.network.id, { email });
-  await redeemSignInLink(server.tg.domain, link.path.split('/').pop()!, PASSWORD);
+  await redeemSignInLink(server.tg.domain, linkToken(link.path), PASSWORD);
   const viewer = await createRole(server.tg.domain, actor, demo.network.id, { name: 'Integrations viewer', permissions: ['integrations.view'] });
   const administrator = (await listRoles(server.tg.domain.db, demo.network.id)).find((role) => role.name === ADMINISTRATOR_ROLE)!;
   await assignRoles(server.tg.domain, actor, demo.network.id, user.id, [administrator.id, viewer.id]);
@@ -25,6 +26,13 @@ beforeAll(async () => {
 afterAll(async () => {
   await server.stop();
 });
+
+/** Returns the one-time token at the end of a sign-in link path. */
+function linkToken(path: string): string {
+  const token = /[A-Za-z0-9_-]{43}$/.exec(path)?.[0];
+  if (!token) throw new Error(`no token at the end of the sign-in link ${path}`);
+  return token;
+}
 
 function cookieAttributes(response: Response, name: string): string | undefined {
   return response.headers.getSetCookie().find((cookie) => cookie.startsWith(`${name}=`));
@@ -89,6 +97,83 @@ describe('CSRF on state changes', () => {
     const response = await browser.post('/signout', {});
     expect(response.status).toBe(403);
     expect(browser.cookies.has('tg_session')).toBe(true);
+  });
+});
+
+describe('CSRF on every page form', () => {
+  const operatorEmail = 'operator@tenantgate.example';
+  let admin: PageClient;
+  let operator: PageClient;
+  let groupId: string;
+  let appId: string;
+
+  beforeAll(async () => {
+    const managers = await createRole(server.tg.domain, actor, demo.network.id, { name: 'Integrations manager', permissions: ['integrations.view', 'integrations.manage'] });
+    const { user } = await createNetworkAdmin(server.tg.domain, actor, demo.network.id, { email: 'manager@plumbing.example' });
+    const administrator = (await listRoles(server.tg.domain.db, demo.network.id)).find((role) => role.name === ADMINISTRATOR_ROLE)!;
+    await assignRoles(server.tg.domain, actor, demo.network.id, user.id, [administrator.id, managers.id]);
+    const managerLink = await reissueSignInLink(server.tg.domain, actor, demo.network.id, user.id);
+    await redeemSignInLink(server.tg.domain, linkToken(managerLink.path), PASSWORD);
+    admin = new PageClient(server.url);
+    expect((await admin.submit('/signin', '/signin', { email: 'manager@plumbing.example', password: PASSWORD })).status).toBe(303);
+
+    const { link } = await createUser(server.tg.domain, actor, { networkId: null, email: operatorEmail });
+    await redeemSignInLink(server.tg.domain, linkToken(link.path), PASSWORD);
+    operator = new PageClient(server.url);
+    expect((await operator.submit('/signin', '/signin', { email: operatorEmail, password: PASSWORD })).status).toBe(303);
+
+    groupId = (await createGroup(server.tg.domain, actor, demo.network.id, { name: 'CSRF target', tenantIds: ['3'] })).id;
+    appId = (await findAppByName(server.tg.domain.db, demo.app1.app))!.id;
+  });
+
+  test('hub forms without a token are 403 and change nothing', async () => {
+    const connection = demo.app1.connection_id;
+    const paths = [
+      '/hub/integrations/groups',
+      `/hub/integrations/groups/${groupId}/edit`,
+      `/hub/integrations/groups/${groupId}/delete`,
+      `/hub/integrations/groups/${groupId}/connect`,
+      `/hub/integrations/groups/${groupId}/connect/${appId}`,
+      `/hub/integrations/groups/${groupId}/connect/${appId}/terms`,
+      `/hub/integrations/groups/${groupId}/connect/${appId}/allow`,
+      `/hub/integrations/connections/${connection}/disable`,
+      `/hub/integrations/connections/${connection}/disconnect`,
+      `/hub/integrations/connections/${connection}/end-grace`,
+      `/hub/integrations/connections/${connection}/generate`,
+      `/hub/integrations/connections/${connection}/update`,
+      '/hub/users',
+      '/hub/roles',
+    ];
+    for (const path of paths) {
+      const response = await admin.post(path, { name: 'forged', tenants: '1', email: 'forged@evil.example' });
+      expect(`${path} ${response.status}`).toBe(`${path} 403`);
+    }
+
+    // The forged delete and disconnect changed nothing: the group is there and the pair works.
+    expect((await admin.get(`/hub/integrations/groups/${groupId}/connections`)).status).toBe(200);
+    const token = await fetch(`${server.url}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${demo.app1.client_id}:${demo.app1.client_secret}`).toString('base64')}` },
+      body: 'grant_type=client_credentials&tenant=1',
+    });
+    expect(token.status).toBe(200);
+  });
+
+  test('operator forms without a token are 403', async () => {
+    for (const path of ['/operator/networks', `/operator/networks/${demo.network.id}/rename`, `/operator/networks/${demo.network.id}/tenants`, `/operator/networks/${demo.network.id}/admins`, '/operator/apis']) {
+      const response = await operator.post(path, { name: 'forged', tenants: 'forged-1', email: 'forged@evil.example' });
+      expect(`${path} ${response.status}`).toBe(`${path} 403`);
+    }
+  });
+
+  test('session cookie does not authenticate the JSON API', async () => {
+    const cookie = [...admin.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+    const response = await fetch(`${server.url}/api/v1/groups`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie },
+      body: JSON.stringify({ name: 'forged through the API', tenant_ids: ['1'] }),
+    });
+    expect(response.status).toBe(401);
   });
 });
 
