@@ -23,6 +23,12 @@ export interface ScopeUpdate {
 
 const key = (s: { audience: string; scope: string }): string => `${s.audience}|${s.scope}`;
 
+function sameScopes(left: readonly string[], right: readonly string[]): boolean {
+  const a = new Set(left);
+  const b = new Set(right);
+  return a.size === b.size && [...a].every((value) => b.has(value));
+}
+
 function scopeUpdate(connection: Connection, app: { id: string; name: string; termsVersion: number; scopes: AppScope[] }): ScopeUpdate | null {
   const consented = connection.consent?.scopes ?? [];
   const consentedKeys = new Set(consented.map(key));
@@ -61,6 +67,12 @@ export interface ApproveScopeUpdateInput {
   approvedBy: string;
   /** The terms version the administrator accepted; must be the app's current one. */
   acceptedTermsVersion: number;
+  /**
+   * The added scopes the Allow Access screen showed, as `audience|scope`. When given, the
+   * approval fails if the app's request changed after the screen was shown, so nobody approves
+   * a scope they never saw.
+   */
+  shownScopes?: readonly string[] | undefined;
 }
 
 /**
@@ -86,6 +98,9 @@ export async function approveScopeUpdate(
 
     const update = scopeUpdate(connection, app);
     if (!update) throw conflict('consent.no_update', `${app.name} requests no scopes beyond this connection's consent`);
+    if (input.shownScopes !== undefined && !sameScopes(input.shownScopes, update.added.map(key))) {
+      throw conflict('consent.update_changed', `${app.name} changed the scopes it requests while the screen was open; review the new request and approve again`);
+    }
     if (input.acceptedTermsVersion !== app.termsVersion) {
       throw new DomainError(
         'connection.terms_outdated',

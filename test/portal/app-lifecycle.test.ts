@@ -226,6 +226,31 @@ describe('scope update', () => {
     expect(approved.consent?.scopes.map((s) => s.scope).sort()).toEqual(['customers:read', 'jobs:read']);
   });
 
+  test('approval of a stale screen is rejected', async () => {
+    const app = await newApp(orgA, true, ['jobs:read']);
+    const connection = await connectApp(server.tg.domain, actor, demo.network.id, {
+      groupId: await newGroup(['12']),
+      appId: app.id,
+      acceptedTermsVersion: 1,
+      approvedBy: 'admin@example.com',
+    });
+    await updateApp(server.tg.domain, actor, orgA, app.id, editInput(app, { scopes: ['jobs:read', 'jobs:write'] }));
+    const shown = (await pendingScopeUpdate(server.tg.domain, demo.network.id, connection.id))!.added.map((s) => `${s.audience}|${s.scope}`);
+    await updateApp(server.tg.domain, actor, orgA, app.id, editInput(app, { scopes: ['jobs:read', 'jobs:write', 'invoices:read'] }));
+
+    const err = await caught(
+      approveScopeUpdate(server.tg.domain, actor, demo.network.id, connection.id, { approvedBy: 'admin@example.com', acceptedTermsVersion: 1, shownScopes: shown }),
+    );
+    expect(err.status).toBe(409);
+    expect(err.code).toBe('consent.update_changed');
+    const unchanged = await pendingScopeUpdate(server.tg.domain, demo.network.id, connection.id);
+    expect(unchanged?.added.map((s) => s.scope).sort()).toEqual(['invoices:read', 'jobs:write']);
+
+    const fresh = unchanged!.added.map((s) => `${s.audience}|${s.scope}`);
+    const approved = await approveScopeUpdate(server.tg.domain, actor, demo.network.id, connection.id, { approvedBy: 'admin@example.com', acceptedTermsVersion: 1, shownScopes: fresh });
+    expect(approved.consent?.scopes.map((s) => s.scope).sort()).toEqual(['invoices:read', 'jobs:read', 'jobs:write']);
+  });
+
   test('another network cannot read or approve the update', async () => {
     const other = await createNetwork(server.tg.domain, actor, { name: `Other ${randomUUID().slice(0, 8)}` });
     const app = await newApp(orgA, true, ['jobs:read']);
