@@ -53,7 +53,7 @@ test('repeated failures lock the account, even for the right password', async ()
   // An unknown e-mail is locked the same way, so the lock reveals nothing about accounts.
   for (let i = 0; i < FAILURES_PER_ACCOUNT; i += 1) await client.signIn('ghost@s.example', `wrong ${i}`);
   expect((await client.signIn('ghost@s.example', 'anything at all')).status).toBe(429);
-}, 30_000);
+}, 90_000);
 
 test('POST /signout ends the session on the server', async () => {
   const client = new PageClient(server.url);
