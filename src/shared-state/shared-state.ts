@@ -69,6 +69,7 @@ export class SharedState {
   #failedProbes = 0;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
+  #closing: Promise<void> | undefined;
   #reportSource: (() => Omit<InstanceReport, 'id' | 'expiresAt'>) | undefined;
 
   constructor(options: { redisUrl: string | undefined; keyPrefix: string; logger?: Logger; subscribe?: boolean }) {
@@ -204,7 +205,13 @@ export class SharedState {
     return this.#healthy;
   }
 
-  async close(): Promise<void> {
+  /** Removes this instance's report and closes both connections; later calls return the first call's promise. */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
     clearInterval(this.#timer);
     if (this.#reportSource && this.#healthy) await this.#client?.hdel(this.key('instance'), this.instanceId).catch(() => undefined);
     this.#closed = true;

@@ -24,6 +24,13 @@ export function scaleServices(): { postgresUrl: string; redisUrl: string } | und
   return undefined;
 }
 
+/** The Redis for tests of the shared state: REDIS_URL, else REDIS_TEST_URL; a failure under CI=true without either. */
+export function redisService(): string | undefined {
+  const url = process.env.REDIS_URL ?? process.env.REDIS_TEST_URL;
+  if (url === undefined && process.env.CI === 'true') throw new Error('shared-state tests need Redis: set REDIS_URL (or REDIS_TEST_URL)');
+  return url;
+}
+
 /** Fails with the command to run when the compiled server is missing (npm test builds it first). */
 export function requireBuild(): void {
   if (!existsSync(SERVER_ENTRY)) throw new Error(`${SERVER_ENTRY} is missing; run \`npx tsc -p .\` before these tests`);

@@ -39,7 +39,7 @@ export class TcpProxy {
   cut(): void {
     this.#cut = true;
     for (const [client, upstream] of this.#pairs) {
-      client.resetAndDestroy();
+      client.destroy();
       upstream.destroy();
     }
     this.#pairs.clear();
@@ -57,7 +57,7 @@ export class TcpProxy {
 
   #accept(client: Socket): void {
     if (this.#cut) {
-      client.resetAndDestroy();
+      client.destroy();
       return;
     }
     const upstream = connect(this.targetPort, this.targetHost);
