@@ -29,8 +29,8 @@ import { assertThat, conflict, DomainError, invalid, notFound } from './errors.j
 import type { Actor } from './types.js';
 import { requireName } from './validation.js';
 
-// A one-time sign-in link is a bearer credential in an e-mail or a chat message; a week is
-// long enough for someone to act on it and short enough that a forgotten one dies.
+// A one-time sign-in link is a bearer credential sent by e-mail or chat. A week is long enough
+// for the recipient to use it and short enough that a forgotten link expires.
 export const SIGN_IN_LINK_TTL_MS = 7 * 24 * 3600 * 1000;
 // The token travels in the query string, which the request log leaves out (it logs the path).
 export const SIGN_IN_PATH = '/signin/link/?token=';
@@ -49,7 +49,7 @@ export function tokenHash(ctx: DomainContext, token: string): string {
 }
 
 export interface SignInLink {
-  /** The full URL path with the token; shown once to whoever creates it. */
+  /** The URL path with the token, shown once to the user who created the link. */
   path: string;
   expiresAt: number;
 }

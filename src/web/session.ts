@@ -12,7 +12,7 @@ export const SESSION_MAX_AGE_MS = 12 * 3600 * 1000;
 export const SESSION_IDLE_MS = 2 * 3600 * 1000;
 
 export interface SessionData {
-  /** Who signed in, as `<kind>:<id>`: `user:<id>` for hub and operator users. */
+  /** The signed-in account as `<kind>:<id>`, for example `user:<id>` for hub and operator users. */
   subject: string;
   /** Synchronizer token for the session's forms. */
   csrf: string;
@@ -26,7 +26,7 @@ export interface SessionData {
   flows?: Record<string, unknown> | undefined;
 }
 
-/** Where sessions live: SQL by default, Redis when REDIS_URL is set. Keys are hashes of cookies. */
+/** Session storage: SQL by default, the shared Redis store when REDIS_URL is set. Keys are hashes of cookie values. */
 export interface SessionStore {
   get(idHash: string): Promise<SessionData | undefined>;
   set(idHash: string, data: SessionData, expiresAt: number): Promise<void>;
@@ -67,7 +67,7 @@ export interface ExpiringStore {
   delete(key: string): Promise<void>;
 }
 
-/** Sessions in the deployment's shared store, so every instance sees every session. */
+/** Session storage in the deployment's shared store, so every instance reads every session. */
 export class SharedSessionStore implements SessionStore {
   constructor(
     private readonly store: ExpiringStore,
@@ -194,8 +194,8 @@ export class Sessions {
   }
 
   /**
-   * Keeps a credential for exactly one display on the next page. It is sealed with a key the
-   * store never sees, bound to this session, and dropped by the first takeReveal.
+   * Keeps a credential for exactly one display on the next page. It is sealed with a key that
+   * is never written to the store, bound to this session, and dropped by the first takeReveal.
    */
   async putReveal(ctx: Context, value: Record<string, string>): Promise<void> {
     const data = await this.load(ctx);

@@ -9,11 +9,11 @@ import { loadViewer, USER_SUBJECT_PREFIX } from './auth.js';
 import { field } from './forms.js';
 import type { WebKit } from './kit.js';
 
-// One message for an unknown e-mail and a wrong password, so the form tells nobody which
+// One message for an unknown e-mail and a wrong password, so the form does not reveal which
 // accounts exist.
 export const SIGN_IN_FAILED = 'The e-mail address or password is incorrect.';
 
-/** Where a user lands after signing in: operators on the operator pages, others in the hub. */
+/** Returns the page a user lands on after signing in: the operator pages or the hub. */
 export function homeOf(user: User): string {
   return user.isOperator ? '/operator' : '/hub';
 }

@@ -127,7 +127,7 @@ describe('role changes', () => {
 
 describe('cross-network IDs', () => {
   // Every hub route that takes an ID, filled with network B's objects, requested by A's
-  // administrator who holds every permission.
+  // administrator, who has every permission.
   const gets = (): string[] => [
     `/hub/integrations/groups/${fx.b.groupId}/connections`,
     `/hub/integrations/groups/${fx.b.groupId}/edit`,
