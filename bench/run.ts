@@ -49,8 +49,8 @@ interface Settings {
   extrasSeconds: number;
 }
 
-const FULL: Settings = { seconds: 3, rounds: 2, largePairs: 10_000, large: { tenants: 100_000, groups: 10_000, tenantsPerGroup: 10, bigGroupTenants: 10_000 }, extrasSeconds: 2 };
-const QUICK: Settings = { seconds: 1, rounds: 1, largePairs: 2_000, large: { tenants: 100_000, groups: 10_000, tenantsPerGroup: 10, bigGroupTenants: 10_000 }, extrasSeconds: 1 };
+const FULL: Settings = { seconds: 3, rounds: 2, largePairs: 4_000, large: { tenants: 100_000, groups: 10_000, tenantsPerGroup: 10, bigGroupTenants: 10_000 }, extrasSeconds: 2 };
+const QUICK: Settings = { seconds: 1, rounds: 1, largePairs: 1_500, large: { tenants: 100_000, groups: 10_000, tenantsPerGroup: 10, bigGroupTenants: 10_000 }, extrasSeconds: 1 };
 
 function scenarios(quick: boolean): Scenario[] {
   const all = [1, 8, 32];
@@ -61,7 +61,7 @@ function scenarios(quick: boolean): Scenario[] {
     { name: 'large', dataset: 'large', alg: 'RS256', store: 'sqlite', hash: 'keyed', connections: quick ? [32] : [8, 32], extras: false },
     { name: 'example-pg', dataset: 'example', alg: 'RS256', store: 'postgres+redis', hash: 'keyed', connections: [32], extras: false },
     { name: 'large-pg', dataset: 'large', alg: 'RS256', store: 'postgres+redis', hash: 'keyed', connections: [32], extras: false },
-    { name: 'example-slow-hash', dataset: 'example', alg: 'RS256', store: 'sqlite', hash: 'slow', connections: [32], extras: false, seconds: 6 },
+    { name: 'example-slow-hash', dataset: 'example', alg: 'RS256', store: 'sqlite', hash: 'slow', connections: [32], extras: false, seconds: 4 },
   ];
   return quick ? list.filter((s) => s.name === 'example' || s.name === 'large') : list;
 }
@@ -134,6 +134,7 @@ async function startTenantgate(scenario: Scenario, store: BenchStore, workDir: s
     NODE_ENV: 'production',
     LOG_LEVEL: 'info',
     ...(store.redisUrl ? { REDIS_URL: store.redisUrl } : {}),
+    ...threadpoolEnv(),
   };
   const data = await seedDatabase(env, scenario.dataset === 'large' ? currentSettings.large : undefined);
   const entry = scenario.hash === 'slow' ? 'dist/bench/slow-hash-server.js' : 'dist/src/main.js';
@@ -154,7 +155,7 @@ async function startBaseline(scenario: Scenario, data: SeededData, workDir: stri
   return startProcess({
     name: `baseline-${scenario.name}`,
     args: [join(repoRoot, 'dist/bench/baseline-server.js'), String(port), scenario.alg, data.audience, data.scope, baselineCredentials.clientId, baselineCredentials.clientSecret],
-    env: { NODE_ENV: 'production' },
+    env: { NODE_ENV: 'production', ...threadpoolEnv() },
     port,
     readyPath: '/jwks',
     logDir: workDir,
@@ -162,6 +163,12 @@ async function startBaseline(scenario: Scenario, data: SeededData, workDir: stri
 }
 
 let currentSettings: Settings = FULL;
+
+/** Passes UV_THREADPOOL_SIZE on to both servers alike, for runs that compare pool sizes. */
+function threadpoolEnv(): Record<string, string> {
+  const size = process.env.UV_THREADPOOL_SIZE;
+  return size ? { UV_THREADPOOL_SIZE: size } : {};
+}
 
 interface Extras {
   verification: ResultsFile['verification'];
