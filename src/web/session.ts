@@ -31,6 +31,8 @@ export interface SessionStore {
   get(idHash: string): Promise<SessionData | undefined>;
   set(idHash: string, data: SessionData, expiresAt: number): Promise<void>;
   destroy(idHash: string): Promise<void>;
+  /** Deletes expired sessions, for stores without their own expiry. */
+  purgeExpired?(): Promise<void>;
 }
 
 export class SqlSessionStore implements SessionStore {
@@ -147,6 +149,8 @@ export class Sessions {
     ctx.state.session = data;
     ctx.state.sessionLoaded = true;
     await this.options.store.set(this.hash(id), data, now + SESSION_MAX_AGE_MS);
+    // Expired SQL rows are deleted as users sign in, so the table stays near the live sessions.
+    await this.options.store.purgeExpired?.();
     setCookie(ctx, this.cookieName, id, { secure: this.options.secure, sameSite: 'lax', maxAge: SESSION_MAX_AGE_MS });
     return data;
   }

@@ -5,6 +5,8 @@ import { chromium, type Browser, type Locator, type Page } from 'playwright-core
 
 import { createApi } from '../../src/domain/apis.js';
 import { createApp } from '../../src/domain/apps.js';
+import { createGroup } from '../../src/domain/groups.js';
+import { listNetworks } from '../../src/domain/networks.js';
 import { ensureFirstOperator } from '../../src/web/bootstrap.js';
 import { requestToken } from '../support/oauth.js';
 import { startServer, type TestServer } from '../support/server.js';
@@ -27,6 +29,7 @@ const describeBrowser = haveBrowser ? describe : describe.skip;
 describeBrowser('hub in headless Chromium', () => {
   let server: TestServer;
   let browser: Browser;
+  let adminPage: Page | undefined;
   const cspViolations: string[] = [];
 
   beforeAll(async () => {
@@ -106,6 +109,7 @@ describeBrowser('hub in headless Chromium', () => {
 
     // Administrator: choose a password, create a role with View + Manage and take it.
     const admin = await newPage();
+    adminPage = admin;
     await admin.goto(adminLink);
     await admin.getByLabel('New password').fill(ADMIN_PASSWORD);
     await admin.getByLabel('Repeat the password').fill(ADMIN_PASSWORD);
@@ -189,4 +193,34 @@ describeBrowser('hub in headless Chromium', () => {
     expect(server.logs.text).not.toContain(secret);
     expect(cspViolations).toEqual([]);
   }, 120_000);
+
+  test('markup in group and app names stays inert', async () => {
+    const admin = adminPage!;
+    const payload = '<img src=x onerror="alert(1)"><script>alert(2)</script>';
+    const [network] = await listNetworks(server.tg.domain.db);
+    await createGroup(server.tg.domain, { id: 'test' }, network!.id, { name: `Group ${payload}`, tenantIds: ['3'] });
+    await createApp(server.tg.domain, { id: 'test' }, {
+      name: `App ${payload}`,
+      developerName: `Developer ${payload}`,
+      terms: payload,
+      scopes: [{ scope: 'jobs:read', reason: payload }],
+      published: true,
+    });
+
+    const dialogs: string[] = [];
+    admin.on('dialog', (dialog) => {
+      dialogs.push(dialog.message());
+      void dialog.dismiss();
+    });
+    await admin.goto('/hub/integrations');
+    await visible(admin.getByRole('cell', { name: `Group ${payload}` }));
+    await admin.getByRole('row', { name: /Group <img/ }).getByText('More').click();
+    await admin.getByRole('row', { name: /Group <img/ }).getByRole('link', { name: 'Connect New App' }).click();
+    await visible(admin.getByText(`App ${payload}`));
+    await shot(admin, 'escaped-names');
+
+    expect(dialogs).toEqual([]);
+    expect(await admin.locator('img[src="x"]').count()).toBe(0);
+    expect(cspViolations).toEqual([]);
+  }, 60_000);
 });
