@@ -7,8 +7,8 @@ export const STORAGE_UNAVAILABLE_DESCRIPTION = 'the authorization server cannot 
 
 /**
  * A read that the token path needs failed because the database is unreachable or failing.
- * It must become `503 temporarily_unavailable`: answering `invalid_client` would tell an app
- * that its valid secret is wrong, and answering without the read would skip a check.
+ * It must become `503 temporarily_unavailable`, because `invalid_client` would tell an app that
+ * its valid secret is wrong, and a response without the read would skip a check.
  */
 export class StorageUnavailableError extends Error {
   override name = 'StorageUnavailableError';
@@ -30,8 +30,8 @@ export async function readStorage<T>(read: () => Promise<T>): Promise<T> {
 export function toProviderError(err: unknown): unknown {
   if (!(err instanceof StorageUnavailableError)) return err;
   const unavailable = new errors.TemporarilyUnavailable(STORAGE_UNAVAILABLE_DESCRIPTION, { cause: err });
-  // The class is built with status 400 and `expose` true; only the status changes here, so
-  // oidc-provider still writes the RFC 6749 body instead of a generic server_error.
+  // The class sets status 400 and `expose` true in its constructor. Only the status changes here,
+  // so oidc-provider still writes the RFC 6749 body instead of a generic server_error.
   Object.assign(unavailable, { status: 503, statusCode: 503 });
   return unavailable;
 }

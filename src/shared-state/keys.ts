@@ -1,5 +1,5 @@
 /**
- * What a Redis key is for. Each purpose has its own key space under the deployment's prefix,
+ * The use of a Redis key. Each purpose has its own key space under the deployment's prefix,
  * so `SCAN prefix:session:*` lists sessions only, and one purpose never reads another's keys.
  */
 export type KeyPurpose = 'invalidation' | 'ratelimit' | 'session' | 'oidc' | 'revoked' | 'instance';

@@ -1,6 +1,6 @@
 import type { ClusterNode, ClusterOptions, RedisOptions } from 'ioredis';
 
-/** How REDIS_URL asks ioredis to connect: one server, a Sentinel-managed primary, or a Cluster. */
+/** The ioredis connection that REDIS_URL describes: one server, a Sentinel-managed primary, or a Cluster. */
 export type RedisTarget =
   | { kind: 'standalone'; url: string; options: RedisOptions }
   | { kind: 'sentinel'; options: RedisOptions }

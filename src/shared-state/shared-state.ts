@@ -16,7 +16,7 @@ export interface InvalidationMessage {
   reason: string;
 }
 
-/** What a running instance reports about itself in the instance registry. */
+/** A running instance's entry in the instance registry. */
 export interface InstanceReport {
   id: string;
   /** Key IDs this instance's JWKS publishes. */
@@ -80,7 +80,7 @@ export class SharedState {
       return;
     }
 
-    // Start degraded: until Redis answers, nothing may trust a cache that only Redis keeps true.
+    // Start degraded: until a PING succeeds, nothing may trust a cache that only Redis keeps true.
     this.#healthy = false;
     this.#client = connect(options.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: COMMAND_TIMEOUT_MS });
     this.#watch(this.#client, 'commands');
@@ -119,7 +119,7 @@ export class SharedState {
     return namespacedKey(this.#keyPrefix, purpose, ...parts);
   }
 
-  /** The store of one purpose: Redis-backed when configured (rejects while unreachable), else in-process. */
+  /** Returns the store of one purpose: Redis-backed when configured (rejecting while unreachable), else in-process. */
   store(purpose: KeyPurpose): KeyValueStore {
     let store = this.#stores.get(purpose);
     if (!store) {
@@ -179,7 +179,7 @@ export class SharedState {
   }
 
   /**
-   * Lists the instances that reported recently, pruning stale reports. One hash holds every
+   * Lists the instances that reported recently, pruning stale reports. One hash contains every
    * report, so the read is a single key on Redis Cluster too.
    */
   async listInstances(): Promise<InstanceReport[]> {
@@ -195,7 +195,7 @@ export class SharedState {
     return live;
   }
 
-  /** Resolves once Redis answers, or false after `timeoutMs`; true at once without Redis. */
+  /** Resolves true once a PING succeeds, or false after `timeoutMs`. Without Redis it resolves true at once. */
   async ready(timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
     while (!this.#healthy && Date.now() < deadline && !this.#closed) {

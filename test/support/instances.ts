@@ -51,7 +51,7 @@ export class Instance {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  /** Starts an instance on a free port and waits until /readyz answers 200. */
+  /** Starts an instance on a free port and waits until /readyz returns 200. */
   static async start(name: string, env: Record<string, string>, port?: number): Promise<Instance> {
     const instance = new Instance(name, port ?? (await freePort()), env);
     await instance.spawn();
