@@ -21,7 +21,8 @@ beforeAll(async () => {
   const viewer = await createRole(server.tg.domain, actor, demo.network.id, { name: 'Integrations viewer', permissions: ['integrations.view'] });
   const administrator = (await listRoles(server.tg.domain.db, demo.network.id)).find((role) => role.name === ADMINISTRATOR_ROLE)!;
   await assignRoles(server.tg.domain, actor, demo.network.id, user.id, [administrator.id, viewer.id]);
-});
+  // Password hashing (scrypt) makes each redeem and sign-in slow on a busy machine.
+}, 60_000);
 
 afterAll(async () => {
   await server.stop();
@@ -124,7 +125,7 @@ describe('CSRF on every page form', () => {
 
     groupId = (await createGroup(server.tg.domain, actor, demo.network.id, { name: 'CSRF target', tenantIds: ['3'] })).id;
     appId = (await findAppByName(server.tg.domain.db, demo.app1.app))!.id;
-  });
+  }, 60_000);
 
   test('hub forms without a token are 403 and change nothing', async () => {
     const connection = demo.app1.connection_id;
