@@ -134,8 +134,11 @@ describeBrowser('hub in headless Chromium', () => {
     await admin.getByRole('link', { name: 'API & Integrations' }).click();
     await admin.getByRole('link', { name: 'Create New Group' }).click();
     await admin.getByLabel('Group name').fill('Group 1');
-    for (const id of ['1', '2', '15', '50']) {
+    // Tenants 1-50 whose ID contains the search: "1" and "2" match 14 each.
+    const matches: Record<string, string> = { '1': '14 matching tenants', '2': '14 matching tenants', '15': '1 matching tenant', '50': '1 matching tenant' };
+    for (const [id, status] of Object.entries(matches)) {
       await admin.getByLabel('Search tenants').fill(id);
+      await visible(admin.getByText(status, { exact: true }));
       const box = admin.locator('[data-picker-results]').getByRole('checkbox', { name: id, exact: true });
       await box.check();
     }

@@ -46,6 +46,8 @@
     var offset = 0;
     var query = '';
     var timer = null;
+    // Responses can arrive out of order; only the latest request may fill the list.
+    var latest = 0;
 
     root.hidden = false;
 
@@ -80,9 +82,11 @@
 
     function load(append) {
       var url = searchUrl + '?q=' + encodeURIComponent(query) + '&offset=' + offset;
+      var request = ++latest;
       fetch(url, { headers: { Accept: 'application/json' }, credentials: 'same-origin' })
         .then(function (response) { return response.json(); })
         .then(function (page) {
+          if (request !== latest) return;
           render(page.tenantIds, append);
           offset += page.tenantIds.length;
           status.textContent = page.total + ' matching tenant' + (page.total === 1 ? '' : 's') + (offset < page.total ? ', showing ' + offset : '');
