@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, release, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -122,7 +122,7 @@ function summarise(scenario: Scenario, connections: number, pair: Pair, extra: P
   };
 }
 
-async function startTenantgate(scenario: Scenario, store: BenchStore, workDir: string, profileDir: string | undefined): Promise<{ server: ServerProcess; data: SeededData }> {
+async function startTenantgate(scenario: Scenario, store: BenchStore, workDir: string, profileDir: string | undefined): Promise<{ server: ServerProcess; data: SeededData; restart(): Promise<ServerProcess> }> {
   const port = await freePort();
   const env: Record<string, string> = {
     PORT: String(port),
@@ -138,16 +138,17 @@ async function startTenantgate(scenario: Scenario, store: BenchStore, workDir: s
   };
   const data = await seedDatabase(env, scenario.dataset === 'large' ? currentSettings.large : undefined);
   const entry = scenario.hash === 'slow' ? 'dist/bench/slow-hash-server.js' : 'dist/src/main.js';
-  const server = await startProcess({
-    name: `tenantgate-${scenario.name}`,
-    args: [join(repoRoot, entry)],
-    env,
-    port,
-    readyPath: '/readyz',
-    logDir: workDir,
-    nodeOptions: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
-  });
-  return { server, data };
+  const start = () =>
+    startProcess({
+      name: `tenantgate-${scenario.name}`,
+      args: [join(repoRoot, entry)],
+      env,
+      port,
+      readyPath: '/readyz',
+      logDir: workDir,
+      nodeOptions: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+    });
+  return { server: await start(), data, restart: start };
 }
 
 async function startBaseline(scenario: Scenario, data: SeededData, workDir: string): Promise<ServerProcess> {
@@ -174,6 +175,7 @@ interface Extras {
   verification: ResultsFile['verification'];
   introspection: ResultsFile['introspection'];
   hub_group_page: ResultsFile['hub_group_page'];
+  startup: ResultsFile['startup'];
 }
 
 async function measureExtras(scenario: Scenario, tenantgate: ServerProcess, requests: PreparedRequest[], extras: Extras): Promise<void> {
@@ -233,6 +235,12 @@ async function runScenario(scenario: Scenario, workDir: string, profileDir: stri
       process.stderr.write(`${formatTable([result], false)}\n`);
     }
     if (scenario.extras) await measureExtras(scenario, tenantgate, tgRequests, extras);
+    if (scenario.extras && scenario.alg === 'RS256') {
+      // The first start above also migrated an empty database and generated a signing key.
+      await tenantgate.stop();
+      tenantgate = await started.restart();
+      extras.startup.push({ scenario: scenario.name, store: scenario.store, first_start_ms: Math.round(started.server.startupMs), restart_ms: Math.round(tenantgate.startupMs) });
+    }
     // Timed after the load, on the first large network only, with the server otherwise idle.
     if (started.data.hub && !extras.hub_group_page.measured) {
       progress(scenario, 'timing hub pages');
@@ -247,7 +255,15 @@ async function runScenario(scenario: Scenario, workDir: string, profileDir: stri
 
 function machine(): ResultsFile['machine'] {
   const cpu = cpus();
-  return { cores: cpu.length, cpu_model: cpu[0]?.model ?? 'unknown', node: process.version, os: `linux ${release()}`, memory_gib: Math.round(totalmem() / 2 ** 30) };
+  return {
+    cores: cpu.length,
+    cpu_model: cpu[0]?.model ?? 'unknown',
+    node: process.version,
+    os: `linux ${release()}`,
+    memory_gib: Math.round(totalmem() / 2 ** 30),
+    // Other work on the machine during the run; figures are only comparable within one run.
+    load_average_1m_at_end: Number(loadavg()[0]!.toFixed(2)),
+  };
 }
 
 async function main(): Promise<void> {
@@ -276,7 +292,7 @@ async function main(): Promise<void> {
   const workDir = mkdtempSync(join(tmpdir(), 'tenantgate-bench-'));
   const started = Date.now();
   const results: ScenarioResult[] = [];
-  const extras: Extras = { verification: [], introspection: [], hub_group_page: { measured: false, reason: 'no large-network scenario ran' } };
+  const extras: Extras = { verification: [], introspection: [], startup: [], hub_group_page: { measured: false, reason: 'no large-network scenario ran' } };
   try {
     for (const scenario of selected) await runScenario(scenario, workDir, profileDir, results, extras);
   } finally {
