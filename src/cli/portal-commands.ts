@@ -3,7 +3,7 @@ import { CommanderError, type Command } from 'commander';
 import type { Config } from '../config.js';
 import { setAppPublished } from '../domain/app-updates.js';
 import type { DomainContext } from '../domain/context.js';
-import { inviteDeveloper, isOpenSignUp, setOpenSignUp } from '../domain/developers.js';
+import { invitationLink, inviteDeveloper, isOpenSignUp, setOpenSignUp } from '../domain/developers.js';
 import type { Actor } from '../domain/types.js';
 import { print, type Output } from './output.js';
 
@@ -17,13 +17,6 @@ export interface CommandSession {
 export interface CommandHelpers {
   withSession<T>(work: (session: CommandSession) => Promise<T>): Promise<T>;
   output(command: Command): Output;
-}
-
-/** Path of the page where an invited developer chooses a password; the token is a query parameter. */
-export const INVITATION_PATH = '/portal/invitation';
-
-export function invitationLink(issuer: string, token: string): string {
-  return `${issuer.replace(/\/$/, '')}${INVITATION_PATH}?token=${encodeURIComponent(token)}`;
 }
 
 /** Adds the operator's commands for the developer portal: invitations, open sign-up, publishing. */

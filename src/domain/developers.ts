@@ -29,6 +29,17 @@ const INVITATION_PREFIX = 'tgi_';
 const OPEN_SIGN_UP = 'open_sign_up';
 const EMAIL_MAX = 320; // RFC 5321 local part (64) + "@" + domain (255)
 
+/** Path of the portal page where an invited developer chooses a password. */
+export const INVITATION_PATH = '/portal/invitation';
+
+/**
+ * Builds the invitation link. The token travels as a query parameter because request logs
+ * record only the path.
+ */
+export function invitationLink(issuer: string, token: string): string {
+  return `${issuer.replace(/\/$/, '')}${INVITATION_PATH}?token=${encodeURIComponent(token)}`;
+}
+
 /** A developer signed in to the portal, with the organisation whose apps it may read and change. */
 export interface DeveloperAccount {
   id: string;

@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 
 import { PASSWORD_MIN } from '../../crypto/password.js';
-import { acceptInvitation, authenticateDeveloper, describeInvitation, isOpenSignUp, signUpDeveloper } from '../../domain/developers.js';
+import { acceptInvitation, authenticateDeveloper, describeInvitation, INVITATION_PATH, isOpenSignUp, signUpDeveloper } from '../../domain/developers.js';
 import { DomainError } from '../../domain/errors.js';
 import { field } from '../forms.js';
 import type { WebKit } from '../kit.js';
@@ -10,7 +10,6 @@ import { DEVELOPER_SUBJECT_PREFIX, loadDeveloper, PORTAL_HOME, PORTAL_SIGN_IN, s
 
 // The same message for an unknown e-mail and a wrong password, so the form reveals no accounts.
 export const PORTAL_SIGN_IN_FAILED = 'The e-mail address or password is incorrect.';
-export const INVITATION_ROUTE = '/portal/invitation';
 
 /** Accepts only a path inside the portal as the page to return to. */
 function safeNext(value: string): string | undefined {
@@ -104,14 +103,14 @@ export function accountRoutes(kit: WebKit): Router {
     await kit.redirect(ctx, PORTAL_HOME, { kind: 'info', text: `Welcome. Your organisation ${account.org.name} is ready; create your first app.` });
   });
 
-  router.get(INVITATION_ROUTE, async (ctx) => {
+  router.get(INVITATION_PATH, async (ctx) => {
     const token = String(ctx.query.token ?? '');
     const invitation = await describeInvitation(kit.domain, token);
     setPortalLocals(ctx);
     await kit.render(ctx, 'portal/invitation.njk', { title: 'Join the developer portal', invitation, token, minLength: PASSWORD_MIN });
   });
 
-  router.post(INVITATION_ROUTE, async (ctx) => {
+  router.post(INVITATION_PATH, async (ctx) => {
     const form = await kit.form(ctx);
     const token = field(form, 'token');
     const invitation = await describeInvitation(kit.domain, token);

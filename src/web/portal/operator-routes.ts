@@ -1,9 +1,8 @@
 import Router from '@koa/router';
 
-import { inviteDeveloper, isOpenSignUp, setOpenSignUp } from '../../domain/developers.js';
+import { invitationLink, inviteDeveloper, isOpenSignUp, setOpenSignUp } from '../../domain/developers.js';
 import { DomainError } from '../../domain/errors.js';
 import { listDeveloperOrgs } from '../../storage/developers.js';
-import { invitationLink } from '../../cli/portal-commands.js';
 import { actorOf, loadViewer, requireOperator, requireSignIn } from '../auth.js';
 import { field } from '../forms.js';
 import type { WebKit } from '../kit.js';
