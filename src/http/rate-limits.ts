@@ -93,8 +93,8 @@ export class RateLimits {
 
   /**
    * Rejects, before any secret is compared, a client ID and address in back-off after failures.
-   * NOTE: with Redis this costs two round trips per authentication (plus one for the token
-   * bucket); the benchmark has not measured that path against the throughput target.
+   * NOTE: with Redis this costs two round trips per authentication, and the token bucket one
+   * more per token request, which the Redis runs of the benchmark include.
    */
   async assertClientAuthAllowed(clientId: string, address: string): Promise<void> {
     const verdicts = await Promise.all([this.#addressAuth.check(keyPart(address)), this.#clientAuth.check(keyPart(clientId, address))]);
