@@ -45,7 +45,14 @@ async function networkWithConnection(server: TestServer, prefix: string, appId: 
  */
 export async function createHubFixture(server: TestServer): Promise<HubFixture> {
   const ctx = server.tg.domain;
-  await createApi(ctx, SYSTEM, { audience: 'https://api.example.com', name: 'Field Service API', scopes: [{ scope: 'jobs:read', description: 'Read jobs' }] });
+  await createApi(ctx, SYSTEM, {
+    audience: 'https://api.example.com',
+    name: 'Field Service API',
+    scopes: [
+      { scope: 'jobs:read', description: 'Read jobs' },
+      { scope: 'jobs:write', description: 'Create and update jobs' },
+    ],
+  });
   const app = await createApp(ctx, SYSTEM, {
     name: 'App 1',
     developerName: 'Example Developer Ltd',

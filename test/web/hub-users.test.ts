@@ -1,0 +1,90 @@
+import { updateApp } from '../../src/domain/app-updates.js';
+import { requestToken, decodeJwtPart } from '../support/oauth.js';
+import { startServer, type TestServer } from '../support/server.js';
+import { createHubFixture, type HubFixture } from './fixture.js';
+import { PageClient, PASSWORD } from './support.js';
+
+let server: TestServer;
+let fx: HubFixture;
+let admin: PageClient;
+
+beforeAll(async () => {
+  server = await startServer();
+  fx = await createHubFixture(server);
+  admin = new PageClient(server.url);
+  await admin.signIn(fx.a.admin.email);
+}, 60_000);
+afterAll(async () => server.stop());
+
+test('an invited user signs in with the link and gets the role', async () => {
+  const roles = await admin.get('/hub/roles');
+  const roleId = /\/hub\/roles\/([0-9a-f-]{36})">role of viewer@a.example/.exec(roles.text)![1]!;
+  const invited = await admin.post('/hub/users', { email: 'new@a.example', name: 'New Person', role_ids: roleId }, { csrfFrom: '/hub/users' });
+  expect(invited.status).toBe(303);
+
+  const shown = await admin.get('/hub/users/link');
+  const url = new URL(/id="link" class="mono">([^<]+)</.exec(shown.text)![1]!.replace(/&amp;/g, '&'));
+  expect((await admin.get('/hub/users/link')).text).not.toContain(url.searchParams.get('token')!);
+
+  const newcomer = new PageClient(server.url);
+  const set = await newcomer.post('/signin/link', { token: url.searchParams.get('token')!, password: PASSWORD, confirm: PASSWORD }, { csrfFrom: `${url.pathname}${url.search}` });
+  expect(set.status).toBe(303);
+  expect((await newcomer.get('/hub/integrations')).status).toBe(200);
+  expect((await newcomer.get('/hub/users')).status).toBe(403);
+}, 30_000);
+
+test('a role edited on the page applies to its users at once', async () => {
+  const viewer = new PageClient(server.url);
+  await viewer.signIn(fx.a.viewer.email);
+  expect((await viewer.get('/hub/integrations/groups/new')).status).toBe(403);
+
+  const saved = await admin.post(
+    `/hub/roles/${fx.a.viewer.roleId}`,
+    { name: 'Viewer and manager', permissions: ['integrations.view', 'integrations.manage'] },
+    { csrfFrom: `/hub/roles/${fx.a.viewer.roleId}` },
+  );
+  expect(saved.status).toBe(303);
+  expect((await viewer.get('/hub/integrations/groups/new')).status).toBe(200);
+}, 30_000);
+
+test('a duplicate role name is reported on the form', async () => {
+  const res = await admin.post('/hub/roles', { name: 'Viewer and manager', permissions: 'integrations.view' }, { csrfFrom: '/hub/roles/new' });
+  expect(res.status).toBe(409);
+  expect(res.text).toContain('a role named &quot;Viewer and manager&quot; already exists in this network');
+});
+
+test('GET /hub/audit lists only the own network and filters by action', async () => {
+  const all = await admin.get('/hub/audit');
+  expect(all.status).toBe(200);
+  expect(all.text).toContain('group.created');
+  expect(all.text).not.toContain(fx.b.groupId);
+  expect(all.text).not.toContain(fx.b.clientId);
+
+  const filtered = await admin.get('/hub/audit?action=role.updated');
+  expect(filtered.text).toContain('<code>role.updated</code>');
+  expect(filtered.text).not.toContain('<code>group.created</code>');
+});
+
+test('an app asking for a new scope shows update available until approved', async () => {
+  await updateApp(server.tg.domain, { id: 'test' }, { kind: 'operator' }, fx.appId, {
+    name: 'App 1',
+    terms: 'Terms of App 1.',
+    scopes: [
+      { scope: 'jobs:read', reason: 'to show jobs' },
+      { scope: 'jobs:write', reason: 'to book jobs' },
+    ],
+  });
+  const connections = `/hub/integrations/groups/${fx.a.groupId}/connections`;
+  expect((await admin.get(connections)).text).toContain('update available');
+
+  const update = await admin.get(`/hub/integrations/connections/${fx.a.connectionId}/update`);
+  expect(update.text).toContain('Allow Access');
+  expect(update.text).toContain('Create and update jobs');
+  const approved = await admin.post(`/hub/integrations/connections/${fx.a.connectionId}/update`, { decision: 'allow', terms_version: '1' }, { csrfFrom: connections });
+  expect(approved.status).toBe(303);
+  expect((await admin.get(connections)).text).not.toContain('update available');
+
+  const token = await requestToken(server, fx.a.clientId, fx.a.clientSecret, { tenant: 'a1' });
+  expect(token.status).toBe(200);
+  expect(String(decodeJwtPart(String(token.body.access_token), 1).scope).split(' ').sort()).toEqual(['jobs:read', 'jobs:write']);
+});
