@@ -1,0 +1,56 @@
+import { startServer, type TestServer } from '../support/server.js';
+import { createHubFixture, type HubFixture } from './fixture.js';
+import { PageClient } from './support.js';
+
+let server: TestServer;
+let fx: HubFixture;
+let admin: PageClient;
+
+beforeAll(async () => {
+  server = await startServer();
+  fx = await createHubFixture(server);
+  admin = new PageClient(server.url);
+  await admin.signIn(fx.a.admin.email);
+}, 60_000);
+afterAll(async () => server.stop());
+
+test.each([
+  '/hub/integrations/groups/%ZZ/edit',
+  '/hub/integrations/groups/not-a-uuid/connections',
+  '/hub/integrations/connections/%00/secret',
+  '/hub/integrations/tenants?q=%25&offset=-5',
+  '/hub/integrations/tenants?q=a&q=b&offset=abc',
+  '/hub/audit?before=abc&action=x&action=y',
+  '/hub/nothing-here',
+  '/signin/link?token=../../etc',
+])('GET %s answers without a server error', async (path) => {
+  const res = await admin.get(path);
+  expect(res.status).toBeLessThan(500);
+});
+
+test('POST with a JSON body is rejected with 400', async () => {
+  const res = await fetch(`${server.url}/hub/integrations/groups`, {
+    method: 'POST',
+    headers: { cookie: [...admin.cookies].map(([k, v]) => `${k}=${v}`).join('; '), 'content-type': 'application/json' },
+    body: '{"name":"x"}',
+  });
+  expect(res.status).toBe(400);
+});
+
+test('POST of an oversized form is rejected with 413', async () => {
+  const res = await admin.post('/hub/integrations/groups', { name: 'Huge', tenant_ids: 'x'.repeat(3 * 1024 * 1024) });
+  expect(res.status).toBe(413);
+});
+
+test.each([
+  ['/hub/integrations/connections/:connection/secret', { grace_hours: 'soon' }],
+  ['/hub/integrations/connections/:connection/update', { decision: 'allow', terms_version: 'x' }],
+  ['/hub/roles', { name: 'Odd', permissions: 'root' }],
+  ['/hub/users', { email: 'not an email' }],
+  ['/hub/integrations/groups', { name: '', tenant_ids: 'a1' }],
+  ['/hub/integrations/groups/:group/connect', { app_id: 'nope' }],
+])('POST %s with bad input answers without a server error', async (path, fields) => {
+  const res = await admin.post(path.replace(':connection', fx.a.connectionId).replace(':group', fx.a.groupId), fields);
+  expect(res.status).toBeLessThan(500);
+  expect(res.status).not.toBe(200);
+});
