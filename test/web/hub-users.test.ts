@@ -88,3 +88,21 @@ test('an app asking for a new scope shows update available until approved', asyn
   expect(token.status).toBe(200);
   expect(String(decodeJwtPart(String(token.body.access_token), 1).scope).split(' ').sort()).toEqual(['jobs:read', 'jobs:write']);
 });
+
+test('a duplicate group name is reported on the form', async () => {
+  const res = await admin.post('/hub/integrations/groups', { name: 'Group A', tenant_ids: 'a7' }, { csrfFrom: '/hub/integrations/groups/new' });
+  expect(res.status).toBe(409);
+  expect(res.text).toContain('a group named &quot;Group A&quot; already exists in this network');
+  expect(res.text).toContain('>a7</textarea>');
+});
+
+test('deleting a group names the connections it cuts, then cuts them', async () => {
+  const confirm = await admin.get(`/hub/integrations/groups/${fx.a.groupId}/delete`);
+  expect(confirm.text).toContain('These connections will be cut at once');
+  expect(confirm.text).toContain(`App 1 — client ID <code>${fx.a.clientId}</code>`);
+
+  const deleted = await admin.post(`/hub/integrations/groups/${fx.a.groupId}/delete`, {}, { csrfFrom: `/hub/integrations/groups/${fx.a.groupId}/delete` });
+  expect(deleted.status).toBe(303);
+  expect((await admin.get(`/hub/integrations/groups/${fx.a.groupId}/connections`)).status).toBe(404);
+  expect((await requestToken(server, fx.a.clientId, fx.a.clientSecret, { tenant: 'a1' })).status).toBe(401);
+});
