@@ -5,7 +5,7 @@ import { hubRouter } from './hub.js';
 
 const AUDIT_PAGE_SIZE = 50;
 
-/** The audit log of the viewer's network, newest first, filtered by action or actor. */
+/** Lists the audit log of the viewer's network, newest first, filtered by action or actor. */
 export function auditRoutes(kit: WebKit) {
   const router = hubRouter(kit);
 

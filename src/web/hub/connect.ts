@@ -27,7 +27,7 @@ interface ConnectFlow {
   connectConfirmed?: boolean;
 }
 
-/** Each scope an app requests, in the words of the API catalogue and of the app's developer. */
+/** Describes each scope an app requests, in the words of the API catalogue and of the app's developer. */
 export async function describeScopes(kit: WebKit, app: App, only?: ReadonlySet<string>) {
   const apis = await listApis(kit.domain.db);
   return app.scopes

@@ -21,7 +21,7 @@ const ACTIONS: Readonly<Record<string, { run: ConnectionAction; done: string }>>
   'end-grace': { run: endGracePeriod, done: 'now accepts only its current secret' },
 };
 
-/** The connections of a group, with their secrets and the actions on them. */
+/** Serves the connections of a group, with their secrets and the actions on them. */
 export function connectionRoutes(kit: WebKit) {
   const router = hubRouter(kit);
   const view = requirePermission('integrations.view');

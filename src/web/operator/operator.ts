@@ -30,8 +30,6 @@ function operatorNav(path: string) {
   return [
     { href: `${OPERATOR}`, label: 'Networks' },
     { href: `${OPERATOR}/apis`, label: 'API catalogue' },
-    // Served by the developer portal's operator page.
-    { href: `${OPERATOR}/developers`, label: 'Developers' },
     // Served by the developer portal's module (src/web/portal/operator-routes.ts).
     { href: `${OPERATOR}/developers`, label: 'Developers' },
   ].map((item) => ({ ...item, current: item.href === OPERATOR ? path === OPERATOR || path.startsWith(`${OPERATOR}/networks`) : path.startsWith(item.href) }));
