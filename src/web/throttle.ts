@@ -42,6 +42,8 @@ export class LoginThrottle {
     return { allowed: false, retryAfterSeconds: Math.ceil(Math.max(...blocked.map((res) => res.msBeforeNext)) / 1000) };
   }
 
+  // NOTE: the address is koa's ctx.ip. Behind a proxy that TRUST_PROXY does not cover, every
+  // client shares the proxy's address, so the per-address limit then applies to all of them.
   async recordFailure(email: string, address: string): Promise<void> {
     await Promise.all([
       this.perAccount.penalty(LoginThrottle.accountKey(email), 1).then((res) => this.lockWhenSpent(this.perAccount, LoginThrottle.accountKey(email), res, ACCOUNT_LOCK_S)),
