@@ -9,6 +9,8 @@ export interface LoadResult {
   requests: number;
   /** Responses other than 2xx plus socket errors and timeouts; a valid run has none. */
   failures: number;
+  /** Server CPU time (all threads, user and system) per completed request, microseconds. */
+  cpuMicrosPerRequest: number;
 }
 
 /** A prepared HTTP request: autocannon sends these in turn, one per request. */
@@ -47,9 +49,13 @@ export function tokenRequests(clients: ClientCredentials[], scope: string, limit
   return requests;
 }
 
-/** Drives `url` with `connections` keep-alive connections for `seconds`, cycling through `requests`. */
-export async function drive(url: string, requests: PreparedRequest[], connections: number, seconds: number): Promise<LoadResult> {
+/**
+ * Drives `url` with `connections` keep-alive connections for `seconds`, cycling through
+ * `requests`; `cpuSeconds` reads the server process's CPU time before and after.
+ */
+export async function drive(url: string, requests: PreparedRequest[], connections: number, seconds: number, cpuSeconds: () => number): Promise<LoadResult> {
   let next = 0;
+  const cpuBefore = cpuSeconds();
   const result = await autocannon({
     url,
     connections,
@@ -71,6 +77,7 @@ export async function drive(url: string, requests: PreparedRequest[], connection
     p99Ms: result.latency.p99,
     requests: result.requests.total,
     failures: result.non2xx + result.errors + result.timeouts,
+    cpuMicrosPerRequest: ((cpuSeconds() - cpuBefore) * 1e6) / Math.max(1, result.requests.total),
   };
 }
 

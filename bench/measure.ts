@@ -84,5 +84,6 @@ export async function introspectionThroughput(
     p99Ms: result.latency.p99,
     requests: result.requests.total,
     failures: result.non2xx + result.errors + result.timeouts,
+    cpuMicrosPerRequest: Number.NaN,
   };
 }

@@ -15,6 +15,8 @@ export interface ServerProcess {
   readonly startupMs: number;
   /** Resident set size of the server process now, in MiB (Linux /proc). */
   rssMiB(): number;
+  /** CPU time the server process has used so far, user and system, in seconds (Linux /proc). */
+  cpuSeconds(): number;
   stop(): Promise<void>;
 }
 
@@ -34,6 +36,19 @@ function readRssMiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const match = /^VmRSS:\s+(\d+) kB$/m.exec(status);
   return match ? Number(match[1]) / 1024 : Number.NaN;
+}
+
+// Linux reports process CPU time in clock ticks of 1/100 s on every common configuration
+// (`getconf CLK_TCK`); Node has no API to read the value.
+const CLOCK_TICKS_PER_SECOND = 100;
+
+function readCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name in field 2 may contain spaces, so count fields after its closing bracket.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const userTicks = Number(fields[11]);
+  const systemTicks = Number(fields[12]);
+  return (userTicks + systemTicks) / CLOCK_TICKS_PER_SECOND;
 }
 
 async function waitUntilReady(child: ChildProcess, readyUrl: string, logFile: string): Promise<void> {
@@ -82,6 +97,7 @@ export async function startProcess(options: {
     pid: child.pid!,
     startupMs,
     rssMiB: () => readRssMiB(child.pid!),
+    cpuSeconds: () => readCpuSeconds(child.pid!),
     async stop() {
       if (child.exitCode !== null) return;
       const exited = once(child, 'exit');

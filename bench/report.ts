@@ -13,6 +13,12 @@ export interface ScenarioResult {
   baseline_p99_ms: number;
   /** tenantgate rps / baseline rps, measured in the same run with alternating rounds. */
   ratio: number;
+  /**
+   * Server CPU time per request, all threads (signing runs in libuv's pool). Less sensitive to
+   * other load on the machine than rps, because time spent waiting for a core is not counted.
+   */
+  cpu_us_per_request: number;
+  baseline_cpu_us_per_request: number;
   failures: number;
   baseline_failures: number;
   /** Resident set size of the tenantgate process right after its runs, MiB. */
@@ -51,6 +57,8 @@ export function formatTable(rows: ScenarioResult[], header: boolean): string {
     ['base rps', 9, (r) => String(r.baseline_rps)],
     ['base p99', 9, (r) => r.baseline_p99_ms.toFixed(1)],
     ['ratio', 6, (r) => r.ratio.toFixed(2)],
+    ['cpu us', 7, (r) => String(r.cpu_us_per_request)],
+    ['base cpu', 9, (r) => String(r.baseline_cpu_us_per_request)],
     ['fail', 5, (r) => String(r.failures + r.baseline_failures)],
     ['rss MiB', 8, (r) => String(r.rss_mib)],
     ['start ms', 8, (r) => String(r.startup_ms)],

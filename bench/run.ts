@@ -92,7 +92,7 @@ async function measureConnections(tenantgate: ServerProcess, baseline: ServerPro
     const order = round % 2 === 0 ? (['baseline', 'tenantgate'] as const) : (['tenantgate', 'baseline'] as const);
     for (const which of order) {
       const server = which === 'tenantgate' ? tenantgate : baseline;
-      pair[which].push(await drive(server.url, requests[which], connections, settings.seconds));
+      pair[which].push(await drive(server.url, requests[which], connections, settings.seconds, server.cpuSeconds));
     }
   }
   return pair;
@@ -116,6 +116,8 @@ function summarise(scenario: Scenario, connections: number, pair: Pair, extra: P
     baseline_p50_ms: mean(pair.baseline.map((r) => r.p50Ms)),
     baseline_p99_ms: Math.max(...pair.baseline.map((r) => r.p99Ms)),
     ratio: Number((rps / baselineRps).toFixed(3)),
+    cpu_us_per_request: Math.round(mean(pair.tenantgate.map((r) => r.cpuMicrosPerRequest))),
+    baseline_cpu_us_per_request: Math.round(mean(pair.baseline.map((r) => r.cpuMicrosPerRequest))),
     failures: pair.tenantgate.reduce((sum, r) => sum + r.failures, 0),
     baseline_failures: pair.baseline.reduce((sum, r) => sum + r.failures, 0),
     ...extra,
