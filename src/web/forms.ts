@@ -25,6 +25,8 @@ export async function readPageForm(ctx: Context, limit = PAGE_FORM_LIMIT): Promi
 
   const form: PageForm = {};
   for (const [key, value] of new URLSearchParams(Buffer.concat(chunks).toString('utf8'))) {
+    // Postgres rejects NUL in text values, and no field of a page form may contain one.
+    if (key.includes('\u0000') || value.includes('\u0000')) throw new DomainError('form.invalid', 400, `form field ${JSON.stringify(key)} must not contain NUL characters`);
     const previous = form[key];
     if (previous === undefined) form[key] = value;
     else form[key] = Array.isArray(previous) ? [...previous, value] : [previous, value];

@@ -89,6 +89,13 @@ export function createWebPages(options: WebKitOptions): WebPages {
     routes: async (ctx: Context, next: Next) => {
       if (!isPagePath(ctx.path)) return next();
       ctx.state.pageRoute = true;
+      // A NUL in the path or query would reach SQL, where Postgres rejects it; no page uses one.
+      if (/%00|\u0000/i.test(ctx.url)) {
+        ctx.status = 400;
+        ctx.type = 'text/plain; charset=utf-8';
+        ctx.body = 'the request URL must not contain NUL characters\n';
+        return;
+      }
       await pages(ctx, next);
     },
   };

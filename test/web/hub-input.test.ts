@@ -54,3 +54,18 @@ test.each([
   expect(res.status).toBeLessThan(500);
   expect(res.status).not.toBe(200);
 });
+
+test.each([
+  ['/signin', { email: 'a\u0000@x.example', password: 'x' }],
+  ['/hub/integrations/groups', { name: 'Nul', tenant_ids: 'a1\u0000' }],
+  ['/hub/integrations/groups/:group/connect', { app_id: '\u0000' }],
+])('POST %s with a NUL character answers 400', async (path, fields) => {
+  const from = path === '/signin' ? '/signin' : '/hub/integrations';
+  const res = await (path === '/signin' ? new PageClient(server.url) : admin).post(path.replace(':group', fx.a.groupId), fields, { csrfFrom: from });
+  expect(res.status).toBe(400);
+});
+
+test('GET with a NUL character in the query answers 400', async () => {
+  expect((await admin.get('/hub/integrations/tenants?q=%00')).status).toBe(400);
+  expect((await admin.get('/hub/audit?action=%00')).status).toBe(400);
+});
