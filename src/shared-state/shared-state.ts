@@ -175,7 +175,8 @@ export class SharedState {
   async report(): Promise<void> {
     if (!this.#client || !this.#reportSource || this.#closed) return;
     const report: InstanceReport = { ...this.#reportSource(), id: this.instanceId, expiresAt: Date.now() + INSTANCE_REPORT_TTL_MS };
-    await this.#client.hset(this.key('instance'), this.instanceId, JSON.stringify(report));
+    // The expiry on the whole hash removes it once no instance of this prefix reports any more.
+    await this.#client.multi().hset(this.key('instance'), this.instanceId, JSON.stringify(report)).pexpire(this.key('instance'), INSTANCE_REPORT_TTL_MS).exec();
   }
 
   /**

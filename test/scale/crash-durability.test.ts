@@ -11,7 +11,7 @@ import { runCliJson } from '../support/cli.js';
 import { createPostgresDatabase } from '../support/database.js';
 import { deploymentEnv, Instance, requireBuild, scaleServices } from '../support/instances.js';
 import { basic, postForm, requestToken } from '../support/oauth.js';
-import { ISSUER, fetchJwks, tokenFrom, verifyAgainst } from './deployment.js';
+import { ISSUER, adminApi, createManagerKey, fetchJwks, tokenFrom, verifyAgainst } from './deployment.js';
 
 const services = scaleServices();
 
@@ -85,6 +85,35 @@ describe.each(backends)('kill -9 right after an acknowledged change on %s', (_na
     expect(refused.status).toBe(400);
     expect(refused.body.error).toBe('invalid_target');
     expect((await tokenFrom(instance, app1, '15')).status).toBe(200);
+  });
+
+  test('group edit through the admin API survives', async () => {
+    const app1 = demo.connections[0]!;
+    const key = await createManagerKey(backend.env, demo.network.id);
+    expect((await tokenFrom(instance, app1, '50')).status).toBe(200);
+
+    const removed = await adminApi(instance, key, 'PATCH', `/groups/${app1.group_id}`, { remove: ['50'] });
+    expect(removed.status).toBe(200);
+    await crashAndRestart();
+
+    expect((await tokenFrom(instance, app1, '50')).body.error).toBe('invalid_target');
+  });
+
+  test('consent and secret through the admin API survive', async () => {
+    const key = await createManagerKey(backend.env, demo.network.id);
+    const group2 = demo.connections[1]!.group_id;
+    const apps = await adminApi(instance, key, 'GET', '/apps');
+    const app1 = (apps.body.apps as Array<{ id: string; name: string; terms_version: number }>).find((app) => app.name === 'App 1')!;
+
+    const connected = await adminApi(instance, key, 'POST', '/connections', { group_id: group2, app_id: app1.id, accepted_terms_version: app1.terms_version });
+    expect(connected.status).toBe(201);
+    const connectionId = connected.body.id as string;
+    const secret = await adminApi(instance, key, 'POST', `/connections/${connectionId}/secrets`, {});
+    expect(secret.status).toBe(201);
+    await crashAndRestart();
+
+    const granted = await requestToken(instance, secret.body.client_id as string, secret.body.client_secret as string, { tenant: '25' });
+    expect(granted.status).toBe(200);
   });
 
   test('consent and secret survive', async () => {

@@ -4,7 +4,7 @@ import { decodeProtectedHeader } from 'jose';
 import { runCli, runCliJson } from '../support/cli.js';
 import { requireBuild, scaleServices } from '../support/instances.js';
 import { postForm, basic } from '../support/oauth.js';
-import { fetchJwks, startDeployment, tokenFrom, verifyAgainst, type Deployment } from './deployment.js';
+import { adminApi, createManagerKey, fetchJwks, startDeployment, tokenFrom, verifyAgainst, type Deployment } from './deployment.js';
 
 const services = scaleServices();
 const describeScale = services ? describe : describe.skip;
@@ -61,6 +61,26 @@ describeScale('two instances on one Postgres and one Redis', () => {
       expect(added.code).toBe(0);
       expect((await tokenFrom(b(), app1(), '15')).status).toBe(200);
       expect((await tokenFrom(a(), app1(), '15')).status).toBe(200);
+    }
+  });
+
+  test("tenant removed through A's admin API is refused by B", async () => {
+    const key = await createManagerKey(deployment.env, deployment.demo.network.id);
+    const group = app1().group_id;
+    for (let round = 0; round < 5; round += 1) {
+      // Alternate which instance takes the change and which one must honour it.
+      const [writer, reader] = round % 2 === 0 ? [a(), b()] : [b(), a()];
+      expect((await tokenFrom(reader, app1(), '50')).status).toBe(200);
+
+      const removed = await adminApi(writer, key, 'PATCH', `/groups/${group}`, { remove: ['50'] });
+      expect(removed.status).toBe(200);
+
+      const refused = await tokenFrom(reader, app1(), '50');
+      expect(refused.status).toBe(400);
+      expect(refused.body).toEqual({ error: 'invalid_target', error_description: 'the tenant is not accessible to this client' });
+
+      const added = await adminApi(writer, key, 'PATCH', `/groups/${group}`, { add: ['50'] });
+      expect(added.status).toBe(200);
     }
   });
 
