@@ -11,7 +11,7 @@ import { listApis } from '../../storage/apis.js';
 import { listApps } from '../../storage/apps.js';
 import { listConnections } from '../../storage/connections.js';
 import { actorOf, networkOf, requirePermission, viewerOf } from '../auth.js';
-import { field } from '../forms.js';
+import { field, fields } from '../forms.js';
 import type { WebKit } from '../kit.js';
 import { INTEGRATIONS } from './groups.js';
 import { hubRouter } from './hub.js';
@@ -34,7 +34,13 @@ export async function describeScopes(kit: WebKit, app: App, only?: ReadonlySet<s
     .filter((s) => !only || only.has(`${s.audience}|${s.scope}`))
     .map((s) => {
       const api = apis.find((candidate) => candidate.id === s.apiId);
-      return { scope: s.scope, apiName: api?.name ?? s.audience, description: api?.scopes.find((c) => c.scope === s.scope)?.description ?? s.scope, reason: s.reason };
+      return {
+        key: `${s.audience}|${s.scope}`,
+        scope: s.scope,
+        apiName: api?.name ?? s.audience,
+        description: api?.scopes.find((c) => c.scope === s.scope)?.description ?? s.scope,
+        reason: s.reason,
+      };
     });
 }
 
@@ -138,11 +144,16 @@ export function connectRoutes(kit: WebKit) {
       return kit.redirect(ctx, INTEGRATIONS, { kind: 'info', text: `You declined access for ${app.name}; nothing was connected.` });
     }
     try {
+      // Approve exactly the scopes the screen showed: if the app asked for more meanwhile, the
+      // extra ones wait for their own Allow Access screen ("update available"). A form without
+      // the list (a script, not the page) approves what the app requests now.
+      const shown = fields(form, 'shown_scope');
       const connection = await connectApp(kit.domain, actorOf(ctx), networkId, {
         groupId: group.id,
         appId: app.id,
         acceptedTermsVersion: flow.acceptedTermsVersion,
         approvedBy: viewerOf(ctx).user.email,
+        scopes: shown.length > 0 ? shown : undefined,
       });
       await kit.redirect(ctx, `${INTEGRATIONS}/connections/${connection.id}/connected`);
     } catch (err) {
@@ -249,6 +260,7 @@ export function connectRoutes(kit: WebKit) {
       await approveScopeUpdate(kit.domain, actorOf(ctx), networkOf(ctx), connection.id, {
         approvedBy: viewerOf(ctx).user.email,
         acceptedTermsVersion: Number(field(form, 'terms_version')),
+        shownScopes: fields(form, 'shown_scope').length > 0 ? fields(form, 'shown_scope') : undefined,
       });
       await kit.redirect(ctx, back, { kind: 'info', text: `The new scopes of ${app.name} were approved.` });
     } catch (err) {
