@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import type { IncomingMessage, Server } from 'node:http';
 import { createServer } from 'node:http';
@@ -9,10 +8,11 @@ import type Provider from 'oidc-provider';
 
 import type { Config } from './config.js';
 import type { DomainContext } from './domain/context.js';
-import { DomainError } from './domain/errors.js';
 import { systemClock, type Actor, type Clock } from './domain/types.js';
 import { effectiveRateLimit } from './domain/app-rate-limits.js';
+import { addHealthRoutes } from './http/health.js';
 import { loggablePath } from './http/loggable-path.js';
+import { errorHandler, requestLog, securityHeaders } from './http/middleware.js';
 import { Metrics } from './http/metrics.js';
 import { RateLimits } from './http/rate-limits.js';
 import { DEFAULT_REQUEST_LIMITS, enforceRequestLimits, serverOptions, type RequestLimits } from './http/request-limits.js';
@@ -25,13 +25,13 @@ import { EpochWatcher } from './oauth/freshness.js';
 import { createIntrospectionHandler } from './oauth/introspection.js';
 import { AuthFailureAudit } from './oauth/auth-failure-audit.js';
 import { LastUsedRecorder } from './oauth/last-used.js';
-import { OAuthError, writeOAuthError } from './oauth/oauth-error.js';
+import { OAuthError } from './oauth/oauth-error.js';
 import { OAUTH_ROUTES } from './oauth/provider.js';
 import { ProviderHolder } from './oauth/provider-holder.js';
 import { createRevocationHandler } from './oauth/revocation.js';
 import { RevocationList } from './oauth/revocation-list.js';
 import { ensureSigningKey } from './oauth/signing-keys.js';
-import { RETRY_AFTER_SECONDS, StorageUnavailableError, STORAGE_UNAVAILABLE_DESCRIPTION } from './oauth/storage-unavailable.js';
+import { STORAGE_UNAVAILABLE_DESCRIPTION } from './oauth/storage-unavailable.js';
 import { TokenVerifier } from './oauth/token-verifier.js';
 import { adminApiRoutes } from './api/v1.js';
 import { createDomainContext } from './runtime.js';
@@ -213,30 +213,7 @@ async function assemble(options: TenantgateOptions, config: Config, clock: Clock
   }
 
   const router = new Router();
-  router.get('/healthz', (ctx) => {
-    ctx.body = { status: 'ok' };
-  });
-  router.get('/readyz', async (ctx) => {
-    const checks: Record<string, string> = {};
-    try {
-      await db.raw('select 1');
-      checks.database = 'ok';
-    } catch (err) {
-      logger.warn({ err }, 'readiness: database unreachable');
-      checks.database = 'unreachable';
-    }
-    if (shared.configured) checks.redis = shared.status;
-    // Without Redis an instance still issues correct tokens (SQL on every request), so it stays
-    // in the load balancer and reports "degraded"; without the database it cannot.
-    const ready = checks.database === 'ok';
-    const degraded = ready && checks.redis === 'unreachable';
-    ctx.status = ready ? 200 : 503;
-    ctx.body = { status: degraded ? 'degraded' : ready ? 'ready' : 'unavailable', checks };
-  });
-  router.get('/metrics', async (ctx) => {
-    ctx.type = metrics.registry.contentType;
-    ctx.body = await metrics.registry.metrics();
-  });
+  addHealthRoutes(router, { db, shared, metrics, logger });
   for (const path of ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration']) {
     router.get(path, fresh, (ctx) => {
       ctx.set('Cache-Control', 'public, max-age=300');
@@ -317,69 +294,4 @@ async function assemble(options: TenantgateOptions, config: Config, clock: Clock
       await db.destroy();
     },
   };
-}
-
-function requestLog(logger: Logger) {
-  return async function logRequest(ctx: Context, next: Next): Promise<void> {
-    const started = process.hrtime.bigint();
-    const incoming = ctx.get('x-request-id');
-    ctx.state.requestId = /^[A-Za-z0-9._-]{1,80}$/.test(incoming) ? incoming : randomUUID();
-    ctx.set('X-Request-Id', ctx.state.requestId as string);
-    try {
-      await next();
-    } finally {
-      const status = ctx.respond === false ? ctx.res.statusCode : ctx.status;
-      // Successful token requests are the bulk of all traffic and are counted with their latency
-      // in /metrics; one info line each was the largest cost on the token path after signing.
-      const level = status < 400 && ctx.path === OAUTH_ROUTES.token ? 'debug' : 'info';
-      logger[level](
-        {
-          request_id: ctx.state.requestId,
-          method: ctx.method,
-          path: loggablePath(ctx.path),
-          status,
-          outcome: ctx.state.outcome,
-          ms: Number(process.hrtime.bigint() - started) / 1e6,
-        },
-        'request',
-      );
-    }
-  };
-}
-
-function errorHandler(logger: Logger, issuer: string) {
-  return async function handleErrors(ctx: Context, next: Next): Promise<void> {
-    try {
-      await next();
-    } catch (err) {
-      if (err instanceof OAuthError) {
-        if (err.status === 503) ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
-        writeOAuthError(ctx, err, issuer);
-        return;
-      }
-      if (err instanceof StorageUnavailableError) {
-        logger.error({ err, request_id: ctx.state.requestId, path: loggablePath(ctx.path) }, 'database read failed');
-        ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
-        writeOAuthError(ctx, new OAuthError(503, 'temporarily_unavailable', STORAGE_UNAVAILABLE_DESCRIPTION), issuer);
-        return;
-      }
-      if (err instanceof DomainError) {
-        ctx.status = err.status;
-        ctx.body = { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) };
-        return;
-      }
-      logger.error({ err, request_id: ctx.state.requestId, path: loggablePath(ctx.path) }, 'unhandled error');
-      ctx.status = 500;
-      ctx.body = { error: 'server_error', error_description: 'an unexpected error occurred; the request ID is in X-Request-Id' };
-    }
-  };
-}
-
-async function securityHeaders(ctx: Context, next: Next): Promise<void> {
-  ctx.set('X-Content-Type-Options', 'nosniff');
-  ctx.set('Referrer-Policy', 'no-referrer');
-  ctx.set('X-Frame-Options', 'DENY');
-  // JSON and plain responses need nothing loaded or framed; pages set their own policy.
-  ctx.set('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
-  await next();
 }
