@@ -262,6 +262,9 @@ export class SharedState {
       this.#noteError(err);
       this.#failedProbes += 1;
       this.#setHealthy(false, 'ping failed');
+      // A hung network path leaves both connections "ready", so every command would wait for its
+      // timeout. Reconnecting makes them report not ready, so callers fall back at once.
+      for (const connection of [this.#client, this.#subscriber]) connection?.disconnect(true);
     }
   }
 

@@ -166,4 +166,30 @@ describeRedis('shared state on Redis', () => {
       await proxy.close();
     }
   });
+
+  test('hung Redis degrades and fails fast', async () => {
+    const target = new URL(redisUrl!);
+    const proxy = await TcpProxy.start({ host: target.hostname, port: Number(target.port || 6379) });
+    const shared = new SharedState({ redisUrl: proxy.rewrite(redisUrl!), keyPrefix: prefix() });
+    try {
+      expect(await shared.ready(3000)).toBe(true);
+      const limiter = shared.createRateLimiter({ name: 'hang', points: 5, duration: 60 });
+
+      proxy.pause();
+      await waitFor('degraded state', () => !shared.healthy);
+      await sleep(100);
+      // Once degraded, calls fall back at once instead of waiting for the command timeout.
+      const started = Date.now();
+      await expect(limiter.consume('k')).resolves.toMatchObject({ remainingPoints: 4 });
+      await expect(shared.store('session').get('x')).rejects.toThrow();
+      expect(Date.now() - started).toBeLessThan(200);
+
+      proxy.restore();
+      await waitFor('recovery', () => shared.healthy);
+      expect(shared.status).toBe('ok');
+    } finally {
+      await shared.close();
+      await proxy.close();
+    }
+  });
 });

@@ -9,6 +9,8 @@ export class TcpProxy {
   readonly #server: Server;
   readonly #pairs = new Set<[Socket, Socket]>();
   #cut = false;
+  #paused = false;
+  readonly #held: Socket[] = [];
   port = 0;
 
   private constructor(
@@ -45,12 +47,34 @@ export class TcpProxy {
     this.#pairs.clear();
   }
 
+  /**
+   * Stops forwarding bytes but keeps every connection open, and holds new ones unanswered, as a
+   * hung network path does. `restore()` resumes forwarding.
+   */
+  pause(): void {
+    this.#paused = true;
+    for (const [client, upstream] of this.#pairs) {
+      client.unpipe(upstream);
+      upstream.unpipe(client);
+    }
+  }
+
   restore(): void {
     this.#cut = false;
+    if (!this.#paused) return;
+    this.#paused = false;
+    for (const [client, upstream] of this.#pairs) {
+      client.pipe(upstream);
+      upstream.pipe(client);
+    }
+    for (const client of this.#held.splice(0)) {
+      if (!client.destroyed) this.#accept(client);
+    }
   }
 
   async close(): Promise<void> {
     this.cut();
+    for (const client of this.#held.splice(0)) client.destroy();
     this.#server.close();
     await once(this.#server, 'close');
   }
@@ -58,6 +82,11 @@ export class TcpProxy {
   #accept(client: Socket): void {
     if (this.#cut) {
       client.destroy();
+      return;
+    }
+    if (this.#paused) {
+      this.#held.push(client);
+      client.on('error', () => client.destroy());
       return;
     }
     const upstream = connect(this.targetPort, this.targetHost);
