@@ -68,7 +68,7 @@ const migrationSource: Knex.MigrationSource<string> = {
 };
 
 // Instances started together race to create knex's bookkeeping tables and to take its lock.
-// The loser of that race gets one of these errors and retries; Postgres error codes 23505
+// The loser of that race gets one of these errors and retries. The Postgres error codes are 23505
 // (unique_violation, from concurrent CREATE TABLE) and 42P07 (duplicate_table).
 const MIGRATION_RACE_CODES = new Set(['23505', '42P07']);
 const MIGRATION_RETRY_MS = 250;

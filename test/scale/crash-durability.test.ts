@@ -134,7 +134,7 @@ describe.each(backends)('kill -9 right after an acknowledged change on %s', (_na
     expect(granted.body.scope).toBe('jobs:read');
   });
 
-  test('key rotation survives and the restart publishes the same keys', async () => {
+  test('key rotation survives with the same JWKS', async () => {
     const rotated = await runCliJson<{ published_kid: string; active_kid: string }>(['keys', 'rotate', '--publish-wait', '0'], backend.env);
     const before = await fetchJwks(instance);
     await crashAndRestart();
