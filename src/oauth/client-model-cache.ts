@@ -5,8 +5,8 @@ type ClientModel = InstanceType<Provider['Client']>;
 
 // oidc-provider 9 keeps only 100 adapter-loaded Client models (its dynamicClients LRU), so with
 // more active connection clients than that it validated and built a model on almost every token
-// request. A model is about a kilobyte, and 20,000 covers the large-network benchmark's 10,000
-// connection clients twice over.
+// request. A model takes about 1.4 KB of heap (measured with oidc-provider 9.13), so 20,000 of
+// them, twice the large-network benchmark's 10,000 connection clients, take about 28 MB.
 const CLIENT_MODEL_CACHE_MAX = 20_000;
 
 /**
