@@ -216,7 +216,7 @@ export class SharedState {
     clearInterval(this.#timer);
     if (this.#reportSource && this.#healthy) await this.#client?.hdel(this.key('instance'), this.instanceId).catch(() => undefined);
     this.#closed = true;
-    await Promise.all([this.#client, this.#subscriber].map((connection) => connection?.quit().catch(() => connection.disconnect())));
+    await Promise.all([this.#client, this.#subscriber].map((connection) => connection && closeConnection(connection)));
   }
 
   get #channel(): string {
@@ -281,6 +281,22 @@ export class SharedState {
     }
     for (const listener of this.#healthListeners) listener(healthy);
   }
+}
+
+/**
+ * Sends QUIT when connected, bounded by the command timeout, then drops the socket. A connection
+ * that is reconnecting gets no QUIT, because with an offline queue it would wait for ever.
+ */
+async function closeConnection(connection: Redis | Cluster): Promise<void> {
+  if (connection.status === 'ready') {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, COMMAND_TIMEOUT_MS);
+    });
+    await Promise.race([connection.quit().then(() => undefined, () => undefined), timeout]);
+    clearTimeout(timer);
+  }
+  connection.disconnect();
 }
 
 function connect(url: string, options: { enableOfflineQueue: boolean; maxRetriesPerRequest: number | null; commandTimeout?: number }): Redis | Cluster {

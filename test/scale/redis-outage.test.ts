@@ -120,4 +120,16 @@ describeScale('Redis cut during traffic', () => {
     expect(outcomes.granted).toBeGreaterThanOrEqual(6 * 6 + 10 * 4);
     expect(outcomes.refused).toBeGreaterThanOrEqual(6 * 4 + 10 * 6);
   });
+
+  test('SIGTERM during a Redis cut stops cleanly', async () => {
+    const b = deployment.instances[1]!;
+    proxy.cut();
+    await waitFor('instance B to report degraded', async () => (await readiness(b)).body.status === 'degraded');
+
+    const started = Date.now();
+    expect(await b.kill('SIGTERM')).toBe(0);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(b.logged('"msg":"stopped"').length).toBe(1);
+    proxy.restore();
+  });
 });

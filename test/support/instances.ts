@@ -81,13 +81,14 @@ export class Instance {
     throw new Error(`instance ${this.name} was not ready within ${timeoutMs} ms:\n${this.lines.join('\n')}`);
   }
 
-  /** Kills the process with `signal` and waits for it to exit. */
-  async kill(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  /** Kills the process with `signal`, waits for it to exit, and returns its exit code (null when killed by the signal). */
+  async kill(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
     const child = this.#child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = once(child, 'exit');
+    if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
+    const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
     child.kill(signal);
-    await exited;
+    const [code] = await exited;
+    return code;
   }
 
   /** Log lines (pino JSON) whose message contains `text`. */
