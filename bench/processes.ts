@@ -11,7 +11,7 @@ const READY_POLL_MS = 10;
 export interface ServerProcess {
   readonly url: string;
   readonly pid: number;
-  /** Milliseconds from spawn to the first successful readiness answer. */
+  /** Milliseconds from spawn to the first 2xx response from the readiness path. */
   readonly startupMs: number;
   /** Resident set size of the server process now, in MiB (Linux /proc). */
   rssMiB(): number;
@@ -69,8 +69,8 @@ async function waitUntilReady(child: ChildProcess, readyUrl: string, logFile: st
 
 /**
  * Starts a server process with `node ARGS` and an explicit environment, sends its output to a
- * log file (a pipe nobody reads would block the server once full), and waits until `readyPath`
- * answers 2xx.
+ * log file (a pipe that is never read would block the server once full), and waits until
+ * `readyPath` returns 2xx.
  */
 export async function startProcess(options: {
   name: string;

@@ -34,7 +34,7 @@ interface Scenario {
   store: 'sqlite' | 'postgres+redis';
   hash: 'keyed' | 'slow';
   connections: number[];
-  /** Also measure JWT verification, introspection and the hub page on this scenario. */
+  /** Also measure JWT verification, and on RS256 introspection and restart time, on this scenario. */
   extras: boolean;
   /** Overrides the run length: a slow hash needs seconds per request under load. */
   seconds?: number;
@@ -195,7 +195,7 @@ async function measureExtras(scenario: Scenario, tenantgate: ServerProcess, requ
     body: new URLSearchParams({ token }).toString(),
   });
   const answer = (await check.json()) as { active?: boolean };
-  if (answer.active !== true) throw new Error(`introspection did not report the token active: ${JSON.stringify(answer)}`);
+  if (answer.active !== true) throw new Error(`introspection returned the token as inactive: ${JSON.stringify(answer)}`);
   const result = await introspectionThroughput(tenantgate.url, token, authorization, 32, currentSettings.seconds);
   extras.introspection.push({ alg: scenario.alg, connections: 32, rps: Math.round(result.rps), p50_ms: result.p50Ms, p99_ms: result.p99Ms, failures: result.failures });
 }

@@ -26,7 +26,7 @@ export interface HubAccount {
 
 export interface SeededData {
   audience: string;
-  /** Space-separated scopes every seeded connection has consented to and every request asks for. */
+  /** Space-separated scopes every seeded connection has consented to and every request names. */
   scope: string;
   clients: ClientCredentials[];
   hub?: HubAccount;
@@ -35,7 +35,7 @@ export interface SeededData {
 export interface LargeNetworkSize {
   tenants: number;
   groups: number;
-  /** Tenants in each group; group i holds a contiguous run of tenants, so groups never repeat. */
+  /** Tenants in each group; group i contains a contiguous run of tenants, so groups never repeat. */
   tenantsPerGroup: number;
   /** Tenants of one more, unconnected group whose hub pages are timed. */
   bigGroupTenants: number;
@@ -61,7 +61,7 @@ async function seedExample(env: Record<string, string>): Promise<{ db: Db; domai
   if (!app1) throw new Error('the example customer has no App 1 connection');
 
   // The default per-client limit (50 requests per second) would measure the rate limiter, not
-  // the token path; an operator raises it this way for a high-volume app.
+  // the token path. An operator raises it this way for a high-volume app.
   for (const connection of demo.connections) {
     const { app_id: appId } = (await db('connections').where('id', connection.connection_id).first('app_id')) as { app_id: string };
     await setAppTokenRateLimit(domain, { id: 'bench' }, appId, { rate: TOKEN_RATE_MAX, burst: TOKEN_BURST_MAX });
