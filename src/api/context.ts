@@ -5,6 +5,7 @@ import type { Permission, User } from '../domain/accounts-types.js';
 import { authenticateAdminApiKey } from '../domain/admin-api-keys.js';
 import type { DomainContext } from '../domain/context.js';
 import { DomainError } from '../domain/errors.js';
+import { readBody } from '../http/read-body.js';
 import type { Actor } from '../domain/types.js';
 import { userPermissions } from '../storage/users.js';
 
@@ -58,17 +59,11 @@ export async function readJson<T>(ctx: Context, schema: z.ZodType<T>): Promise<T
   const type = (ctx.get('content-type').split(';')[0] ?? '').trim().toLowerCase();
   if (type !== 'application/json') throw new DomainError('request.unsupported_media_type', 400, 'send the body as application/json');
 
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > JSON_BODY_LIMIT) throw new DomainError('request.too_large', 400, `the body must be at most ${JSON_BODY_LIMIT} bytes`);
-    chunks.push(chunk);
-  }
+  const body = await readBody(ctx.req, JSON_BODY_LIMIT, () => new DomainError('request.too_large', 400, `the body must be at most ${JSON_BODY_LIMIT} bytes`));
 
   let value: unknown;
   try {
-    value = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+    value = JSON.parse(body.toString('utf8') || '{}');
   } catch {
     throw new DomainError('request.invalid_json', 400, 'the body is not valid JSON');
   }

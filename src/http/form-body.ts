@@ -1,6 +1,7 @@
 import type { Context } from 'koa';
 
 import { OAuthError } from '../oauth/oauth-error.js';
+import { readBody } from './read-body.js';
 
 export type FormBody = Record<string, string | string[]>;
 
@@ -16,15 +17,8 @@ export async function readForm(ctx: Context, limit: number): Promise<FormBody> {
   const declared = Number(ctx.get('content-length') || '0');
   if (declared > limit) throw new OAuthError(413, 'invalid_request', `request body must be at most ${limit} bytes`);
 
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw new OAuthError(413, 'invalid_request', `request body must be at most ${limit} bytes`);
-    chunks.push(chunk);
-  }
-
-  const text = Buffer.concat(chunks).toString('utf8');
+  const body = await readBody(ctx.req, limit, () => new OAuthError(413, 'invalid_request', `request body must be at most ${limit} bytes`));
+  const text = body.toString('utf8');
   const form: FormBody = {};
   for (const [key, value] of new URLSearchParams(text)) {
     const previous = form[key];

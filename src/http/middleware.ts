@@ -8,6 +8,7 @@ import { OAuthError, writeOAuthError } from '../oauth/oauth-error.js';
 import { OAUTH_ROUTES } from '../oauth/provider.js';
 import { RETRY_AFTER_SECONDS, StorageUnavailableError, STORAGE_UNAVAILABLE_DESCRIPTION } from '../oauth/storage-unavailable.js';
 import { loggablePath } from './loggable-path.js';
+import { RequestAbortedError } from './read-body.js';
 
 export function requestLog(logger: Logger) {
   return async function logRequest(ctx: Context, next: Next): Promise<void> {
@@ -51,6 +52,13 @@ export function errorHandler(logger: Logger, issuer: string) {
         logger.error({ err, request_id: ctx.state.requestId, path: loggablePath(ctx.path) }, 'database read failed');
         ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
         writeOAuthError(ctx, new OAuthError(503, 'temporarily_unavailable', STORAGE_UNAVAILABLE_DESCRIPTION), issuer);
+        return;
+      }
+      if (err instanceof RequestAbortedError) {
+        // The client closed the connection mid-body; nobody reads this answer, and it is no server error.
+        logger.info({ request_id: ctx.state.requestId, path: loggablePath(ctx.path), err: err.cause }, 'request aborted by the client');
+        ctx.status = 400;
+        ctx.body = { error: 'invalid_request', error_description: err.message };
         return;
       }
       if (err instanceof DomainError) {

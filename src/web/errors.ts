@@ -1,6 +1,8 @@
 import type { Context, Next } from 'koa';
 
 import { DomainError } from '../domain/errors.js';
+import { loggablePath } from '../http/loggable-path.js';
+import { RequestAbortedError } from '../http/read-body.js';
 import type { WebKit } from './kit.js';
 
 const TITLES: Readonly<Record<number, string>> = {
@@ -25,12 +27,14 @@ export function pageErrors(kit: WebKit, homeHref = '/') {
         await kit.render(ctx, 'error.njk', { title: TITLES[404]!, message: 'There is no page at this address.', homeHref }, 404);
       }
     } catch (err) {
+      // A client that closed the connection gets no page; the outer handler logs it quietly.
+      if (err instanceof RequestAbortedError) throw err;
       if (err instanceof DomainError) {
         const message = err.status === 404 ? 'The page or object was not found in your network.' : err.message;
         await kit.render(ctx, 'error.njk', { title: TITLES[err.status] ?? 'Error', message, homeHref }, err.status);
         return;
       }
-      kit.logger.error({ err, request_id: ctx.state.requestId, path: ctx.path }, 'unhandled error on a page');
+      kit.logger.error({ err, request_id: ctx.state.requestId, path: loggablePath(ctx.path) }, 'unhandled error on a page');
       await kit.render(
         ctx,
         'error.njk',

@@ -1,6 +1,7 @@
 import type { Context } from 'koa';
 
 import { DomainError } from '../domain/errors.js';
+import { readBody } from '../http/read-body.js';
 
 export type PageForm = Record<string, string | string[]>;
 
@@ -15,16 +16,10 @@ export async function readPageForm(ctx: Context, limit = PAGE_FORM_LIMIT): Promi
   }
   if (Number(ctx.get('content-length') || '0') > limit) throw new DomainError('form.too_large', 400, `the form must be at most ${limit} bytes`);
 
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw new DomainError('form.too_large', 400, `the form must be at most ${limit} bytes`);
-    chunks.push(chunk);
-  }
+  const body = await readBody(ctx.req, limit, () => new DomainError('form.too_large', 400, `the form must be at most ${limit} bytes`));
 
   const form: PageForm = {};
-  for (const [key, value] of new URLSearchParams(Buffer.concat(chunks).toString('utf8'))) {
+  for (const [key, value] of new URLSearchParams(body.toString('utf8'))) {
     // Postgres rejects NUL in text values, and no field of a page form may contain one.
     if (key.includes('\u0000') || value.includes('\u0000')) throw new DomainError('form.invalid', 400, `form field ${JSON.stringify(key)} must not contain NUL characters`);
     const previous = form[key];
