@@ -98,3 +98,57 @@ export async function isGroupMember(db: Knex, groupId: string, tenantId: string)
   const row = await db('group_tenants').where({ group_id: groupId, tenant_id: tenantId }).first('tenant_id');
   return row !== undefined;
 }
+
+export interface GroupPage {
+  groups: Group[];
+  /** Groups matching the search in the whole network. */
+  total: number;
+}
+
+/**
+ * Lists one page of a network's groups by name, optionally those whose name contains `search`,
+ * with counts computed for that page only, so the cost does not grow with the network.
+ */
+export async function listGroupPage(
+  db: Knex | Knex.Transaction,
+  networkId: string,
+  options: { search?: string | undefined; limit: number; offset: number },
+): Promise<GroupPage> {
+  const base = db('groups').where('network_id', networkId);
+  if (options.search) {
+    const pattern = `%${options.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    base.whereRaw("lower(name) like lower(?) escape '\\'", [pattern]);
+  }
+  const [{ count } = { count: 0 }] = await base.clone().count<{ count: number | string }[]>({ count: '*' });
+  const rows = (await base.clone().orderBy('name').limit(options.limit).offset(options.offset).select('id', 'name')) as { id: string; name: string }[];
+  const ids = rows.map((row) => row.id);
+
+  const tenantCounts = new Map<string, number>();
+  const connectionCounts = new Map<string, number>();
+  if (ids.length > 0) {
+    const tenants = (await db('group_tenants').where('network_id', networkId).whereIn('group_id', ids).groupBy('group_id').select('group_id').count({ n: '*' })) as {
+      group_id: string;
+      n: number | string;
+    }[];
+    for (const row of tenants) tenantCounts.set(row.group_id, Number(row.n));
+    const connections = (await db('connections')
+      .where('network_id', networkId)
+      .whereIn('group_id', ids)
+      .whereNot('status', 'disconnected')
+      .groupBy('group_id')
+      .select('group_id')
+      .count({ n: '*' })) as { group_id: string; n: number | string }[];
+    for (const row of connections) connectionCounts.set(row.group_id, Number(row.n));
+  }
+
+  return {
+    groups: rows.map((row) => ({
+      id: row.id,
+      networkId,
+      name: row.name,
+      tenantCount: tenantCounts.get(row.id) ?? 0,
+      connectionCount: connectionCounts.get(row.id) ?? 0,
+    })),
+    total: Number(count),
+  };
+}

@@ -1,9 +1,10 @@
 import type { Context } from 'koa';
 
 import { DomainError } from '../../domain/errors.js';
-import { createGroup, deleteGroup, listGroups, requireGroup, updateGroup } from '../../domain/groups.js';
+import { createGroup, deleteGroup, requireGroup, updateGroup } from '../../domain/groups.js';
 import { listApps } from '../../storage/apps.js';
 import { listConnections } from '../../storage/connections.js';
+import { listGroupPage } from '../../storage/groups.js';
 import { listTenants } from '../../storage/tenants.js';
 import { actorOf, networkOf, requirePermission } from '../auth.js';
 import { field, fields, splitList, type PageForm } from '../forms.js';
@@ -11,6 +12,9 @@ import type { WebKit } from '../kit.js';
 import { HUB, hubRouter } from './hub.js';
 
 export const INTEGRATIONS = `${HUB}/integrations`;
+
+// Groups on one page of the list; a network may have 10,000 of them.
+const GROUP_PAGE_SIZE = 50;
 
 // Tenants sent to the browser at once: one page of the picker or of a group's member list.
 export const TENANT_PAGE_SIZE = 100;
@@ -41,8 +45,20 @@ export function groupRoutes(kit: WebKit) {
   const manage = requirePermission('integrations.manage');
 
   router.get('/integrations', view, async (ctx) => {
-    const groups = await listGroups(kit.domain.db, networkOf(ctx));
-    await kit.render(ctx, 'hub/groups.njk', { title: 'API & Integrations', groups });
+    const search = String(ctx.query.q ?? '').slice(0, 200);
+    const requested = Math.max(1, Number.parseInt(String(ctx.query.page ?? '1'), 10) || 1);
+    const page = await listGroupPage(kit.domain.db, networkOf(ctx), { search: search || undefined, limit: GROUP_PAGE_SIZE, offset: (requested - 1) * GROUP_PAGE_SIZE });
+    const pages = Math.max(1, Math.ceil(page.total / GROUP_PAGE_SIZE));
+    await kit.render(ctx, 'hub/groups.njk', {
+      title: 'API & Integrations',
+      groups: page.groups,
+      total: page.total,
+      search,
+      page: requested,
+      pages,
+      previousPage: requested > 1 ? requested - 1 : undefined,
+      nextPage: requested < pages ? requested + 1 : undefined,
+    });
   });
 
   // One page of the network's tenants for the picker, as JSON.
