@@ -54,6 +54,9 @@ describe('storage scoped by network', () => {
     expect(await groups.findGroupByName(db, b.networkId, 'Group 2')).toBeUndefined();
     expect(await groups.groupTenantIds(db, b.networkId, a.app1.group_id)).toEqual([]);
     expect((await groups.listGroups(db, b.networkId)).map((g) => g.id)).toEqual([b.groupId]);
+    const page = await groups.listGroupPage(db, b.networkId, { limit: 50, offset: 0 });
+    expect(page.groups.map((g) => g.id)).toEqual([b.groupId]);
+    expect(page.total).toBe(1);
     expect(await connections.getConnection(db, b.networkId, a.app1.connection_id)).toBeUndefined();
     expect((await connections.listConnections(db, b.networkId)).map((c) => c.id)).toEqual([b.connectionId]);
     expect(await connections.listConnections(db, b.networkId, { groupId: a.app1.group_id })).toEqual([]);
