@@ -1,4 +1,5 @@
 import { connect } from 'node:net';
+import { redisService } from '../support/instances.js';
 
 export interface RawResponse {
   /** Status code of the first response line, or 0 when the server closed without a response. */
@@ -92,9 +93,7 @@ export async function postRaw(
   return { status: response.status, headers: response.headers, body: parsed, text };
 }
 
-/** Whether Redis-backed tests must run: REDIS_URL is set, or CI requires every service test. */
+/** The Redis for the Redis-backed rate-limit tests (REDIS_URL, else REDIS_TEST_URL); required under CI=true. */
 export function redisUrlForTests(): string | undefined {
-  const url = process.env.REDIS_URL;
-  if (url === undefined && process.env.CI === 'true') throw new Error('REDIS_URL must be set when CI=true: Redis-backed rate-limit tests may not be skipped');
-  return url;
+  return redisService();
 }
