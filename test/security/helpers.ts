@@ -1,4 +1,5 @@
 import { connect } from 'node:net';
+
 import { redisService } from '../support/instances.js';
 
 export interface RawResponse {
