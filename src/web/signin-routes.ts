@@ -8,6 +8,7 @@ import { DomainError } from '../domain/errors.js';
 import { loadViewer, USER_SUBJECT_PREFIX } from './auth.js';
 import { field } from './forms.js';
 import type { WebKit } from './kit.js';
+import { signInWithPassword, type SignInLocals } from './password-signin.js';
 
 // One message for an unknown e-mail and a wrong password, so the form does not reveal which
 // accounts exist.
@@ -23,7 +24,7 @@ function safeNext(value: string): string | undefined {
   return /^\/(?![/\\])[\x21-\x7e]*$/.test(value) && value.length <= 2000 ? value : undefined;
 }
 
-async function showSignIn(kit: WebKit, ctx: Context, locals: { email?: string; next?: string; error?: string }, status = 200): Promise<void> {
+async function showSignIn(kit: WebKit, ctx: Context, locals: SignInLocals, status = 200): Promise<void> {
   await kit.render(ctx, 'signin.njk', { title: 'Sign in', email: locals.email ?? '', next: locals.next ?? '', error: locals.error }, status);
 }
 
@@ -37,32 +38,17 @@ export function signInRoutes(kit: WebKit): Router {
     await showSignIn(kit, ctx, { next: safeNext(String(ctx.query.next ?? '')) ?? '' });
   });
 
-  router.post('/signin', async (ctx) => {
-    const form = await kit.form(ctx);
-    const email = field(form, 'email').trim();
-    const password = field(form, 'password');
-    const next = safeNext(field(form, 'next'));
-
-    const verdict = await kit.throttle.check(email, ctx.ip);
-    if (!verdict.allowed) {
-      ctx.set('Retry-After', String(verdict.retryAfterSeconds));
-      const minutes = Math.max(1, Math.ceil(verdict.retryAfterSeconds / 60));
-      kit.logger.warn({ request_id: ctx.state.requestId }, 'sign-in rejected: too many failed attempts');
-      return showSignIn(kit, ctx, { email, next, error: `Too many failed sign-ins. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.` }, 429);
-    }
-
-    const user = await authenticate(kit.domain, email, password);
-    if (!user) {
-      await kit.throttle.recordFailure(email, ctx.ip);
-      kit.logger.info({ request_id: ctx.state.requestId }, 'sign-in failed');
-      return showSignIn(kit, ctx, { email, next, error: SIGN_IN_FAILED }, 400);
-    }
-
-    await kit.throttle.recordSuccess(email);
-    await kit.sessions.start(ctx, `${USER_SUBJECT_PREFIX}${user.id}`);
-    kit.logger.info({ request_id: ctx.state.requestId, user_id: user.id }, 'signed in');
-    await kit.redirect(ctx, next ?? homeOf(user));
-  });
+  router.post('/signin', (ctx) =>
+    signInWithPassword(kit, ctx, {
+      authenticate: (email, password) => authenticate(kit.domain, email, password),
+      subject: (user) => `${USER_SUBJECT_PREFIX}${user.id}`,
+      home: homeOf,
+      safeNext,
+      show: (context, locals, status) => showSignIn(kit, context, locals, status),
+      failedMessage: SIGN_IN_FAILED,
+      label: 'sign-in',
+    }),
+  );
 
   router.post('/signout', async (ctx) => {
     await kit.form(ctx);

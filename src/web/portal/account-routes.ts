@@ -6,6 +6,7 @@ import { acceptInvitation, authenticateDeveloper, describeInvitation, INVITATION
 import { DomainError } from '../../domain/errors.js';
 import { field } from '../forms.js';
 import type { WebKit } from '../kit.js';
+import { signInWithPassword, type SignInLocals } from '../password-signin.js';
 import { DEVELOPER_SUBJECT_PREFIX, loadDeveloper, PORTAL_HOME, PORTAL_SIGN_IN, setPortalLocals } from './session.js';
 
 // The same message for an unknown e-mail and a wrong password, so the form reveals no accounts.
@@ -17,12 +18,6 @@ function safeNext(value: string): string | undefined {
 }
 
 const anonymousActor = (ctx: Context) => ({ id: 'anonymous', requestId: ctx.state.requestId as string | undefined });
-
-interface SignInLocals {
-  email?: string;
-  next?: string;
-  error?: string;
-}
 
 async function showSignIn(kit: WebKit, ctx: Context, locals: SignInLocals, status = 200): Promise<void> {
   setPortalLocals(ctx);
@@ -46,32 +41,17 @@ export function accountRoutes(kit: WebKit): Router {
     await showSignIn(kit, ctx, { next: safeNext(String(ctx.query.next ?? '')) ?? '' });
   });
 
-  router.post(PORTAL_SIGN_IN, async (ctx) => {
-    const form = await kit.form(ctx);
-    const email = field(form, 'email').trim();
-    const password = field(form, 'password');
-    const next = safeNext(field(form, 'next'));
-
-    const verdict = await kit.throttle.check(email, ctx.ip);
-    if (!verdict.allowed) {
-      ctx.set('Retry-After', String(verdict.retryAfterSeconds));
-      const minutes = Math.max(1, Math.ceil(verdict.retryAfterSeconds / 60));
-      kit.logger.warn({ request_id: ctx.state.requestId }, 'portal sign-in rejected: too many failed attempts');
-      return showSignIn(kit, ctx, { email, next, error: `Too many failed sign-ins. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.` }, 429);
-    }
-
-    const account = await authenticateDeveloper(kit.domain, email, password);
-    if (!account) {
-      await kit.throttle.recordFailure(email, ctx.ip);
-      kit.logger.info({ request_id: ctx.state.requestId }, 'portal sign-in failed');
-      return showSignIn(kit, ctx, { email, next, error: PORTAL_SIGN_IN_FAILED }, 400);
-    }
-
-    await kit.throttle.recordSuccess(email);
-    await kit.sessions.start(ctx, `${DEVELOPER_SUBJECT_PREFIX}${account.id}`);
-    kit.logger.info({ request_id: ctx.state.requestId, developer_id: account.id }, 'developer signed in');
-    await kit.redirect(ctx, next ?? PORTAL_HOME);
-  });
+  router.post(PORTAL_SIGN_IN, (ctx) =>
+    signInWithPassword(kit, ctx, {
+      authenticate: async (email, password) => (await authenticateDeveloper(kit.domain, email, password)) ?? undefined,
+      subject: (account) => `${DEVELOPER_SUBJECT_PREFIX}${account.id}`,
+      home: () => PORTAL_HOME,
+      safeNext,
+      show: (context, locals, status) => showSignIn(kit, context, locals, status),
+      failedMessage: PORTAL_SIGN_IN_FAILED,
+      label: 'portal sign-in',
+    }),
+  );
 
   router.post('/portal/signout', async (ctx) => {
     await kit.form(ctx);
