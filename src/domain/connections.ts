@@ -22,7 +22,7 @@ export interface ConnectInput {
   appId: string;
   /** The terms version the administrator accepted; must be the app's current one. */
   acceptedTermsVersion: number;
-  /** Who approved on the Allow Access screen (user ID or e-mail). */
+  /** The approver on the Allow Access screen (user ID or e-mail). */
   approvedBy: string;
   /** Scopes approved, as `audience|scope` or `scope`; omitted approves all the app requests. */
   scopes?: readonly string[] | undefined;

@@ -5,7 +5,7 @@ import { listApis } from '../storage/apis.js';
 
 /**
  * The registered APIs, held in memory for the token endpoint's synchronous audience checks.
- * Refreshed after every change that this process makes or sees.
+ * Refreshed after every change that this process makes or detects.
  */
 export class ApiCatalogue {
   #apis: Api[] = [];

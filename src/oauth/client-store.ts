@@ -34,7 +34,7 @@ export interface IntrospectionClient {
 
 export type KnownClient = ConnectionClient | IntrospectionClient;
 
-// Bounds that keep memory flat as data grows: 50,000 clients and 500,000 membership answers
+// Bounds that keep memory flat as data grows: 50,000 clients and 500,000 membership results
 // stay well under 100 MB, and a miss costs one indexed query.
 const CLIENT_CACHE_MAX = 50_000;
 const MEMBERSHIP_CACHE_MAX = 500_000;

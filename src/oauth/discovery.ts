@@ -4,7 +4,7 @@ import { OAUTH_ROUTES } from './provider.js';
 const AUTH_METHODS = ['client_secret_basic', 'client_secret_post'];
 
 /**
- * The RFC 8414 authorization server metadata. The same document answers the OpenID
+ * The RFC 8414 authorization server metadata. The same document is served at the OpenID
  * configuration path, because client libraries look for jwks_uri there; tenantgate issues no
  * ID tokens and has no authorization endpoint, so neither document lists one.
  */

@@ -15,7 +15,7 @@ export class OAuthError extends Error {
   }
 }
 
-/** Writes an RFC 6749 error body; `no-store` because it answers a credentialed request. */
+/** Writes an RFC 6749 error body, with `no-store` because the request carried credentials. */
 export function writeOAuthError(ctx: Context, err: OAuthError, realm: string): void {
   ctx.status = err.status;
   ctx.set('Cache-Control', 'no-store');

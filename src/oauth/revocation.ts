@@ -11,8 +11,8 @@ import type { RevocationList } from './revocation-list.js';
 import type { TokenVerifier } from './token-verifier.js';
 
 /**
- * RFC 7009 revocation of tenantgate's JWTs by jti. Unknown, expired and foreign tokens are
- * answered with 200 too (§2.2), so the response reveals nothing; only the client that received
+ * RFC 7009 revocation of tenantgate's JWTs by jti. Unknown, expired and foreign tokens also
+ * get 200 (§2.2), so the response reveals nothing; only the client that received
  * a token can revoke it.
  */
 export function createRevocationHandler(deps: {
