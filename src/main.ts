@@ -24,12 +24,6 @@ async function main(): Promise<void> {
   const { url } = await tenantgate.listen();
   logger.info({ url, issuer: config.issuer, ms: Date.now() - started }, 'tenantgate listening');
 
-  // The link is a credential, so it goes to the terminal as plain text and never through the logger.
-  const first = await ensureFirstOperator(tenantgate.domain, config.issuer);
-  if (first) {
-    process.stdout.write(`\nNo users yet. Sign in as the first operator (${first.email}) with this one-time link, valid until ${new Date(first.expiresAt).toISOString()}:\n\n  ${first.url}\n\n`);
-  }
-
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -54,6 +48,19 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // A background task that fails without a handler is a bug to log, not a reason to drop every
+  // request in flight by crashing.
+  process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled promise rejection'));
+
+  // The link is a credential, so it goes to the terminal as plain text and never through the logger.
+  // A SIGTERM during this step closes the database under it; that is a shutdown, not a failure.
+  const first = await ensureFirstOperator(tenantgate.domain, config.issuer).catch((err: unknown) => {
+    if (stopping) return undefined;
+    throw err;
+  });
+  if (first) {
+    process.stdout.write(`\nNo users yet. Sign in as the first operator (${first.email}) with this one-time link, valid until ${new Date(first.expiresAt).toISOString()}:\n\n  ${first.url}\n\n`);
+  }
 }
 
 main().catch((err: unknown) => {
