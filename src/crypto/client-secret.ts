@@ -4,6 +4,9 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 export const CLIENT_ID_PREFIX = 'tgc_';
 export const CLIENT_SECRET_PREFIX = 'tgs_';
 
+/** The shape of every client ID tenantgate issues; no other string can name a client. */
+export const CLIENT_ID_PATTERN = /^tgc_[A-Za-z0-9_-]{1,64}$/;
+
 const SECRET_BYTES = 32; // 256 bits
 const CLIENT_ID_BYTES = 18; // 144 bits: unguessable, so IDs leak nothing useful in logs
 

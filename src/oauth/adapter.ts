@@ -3,6 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 
+import { CLIENT_ID_PATTERN } from '../crypto/client-secret.js';
+
 import type { KeyValueStore } from '../shared-state/kv-store.js';
 
 // oidc-provider stores few artifacts for the client_credentials grant: JWT access tokens are
@@ -127,6 +129,9 @@ class SharedAdapter implements Adapter {
 // no HMAC-based client authentication method is enabled that could use it as a key.
 const SECRET_STAND_IN = randomBytes(32).toString('base64url');
 
+// Shorter than any generated client ID, so no connection can ever have it.
+const UNKNOWN_CLIENT_ID = 'tgc_-';
+
 /**
  * Serves oidc-provider's Client model from connections. Every client ID gets the same metadata,
  * known or not: whether the client exists and is active is decided only in compareClientSecret,
@@ -136,7 +141,10 @@ const SECRET_STAND_IN = randomBytes(32).toString('base64url');
 class ConnectionClientAdapter implements Adapter {
   async find(clientId: string): Promise<AdapterPayload | undefined> {
     return {
-      client_id: clientId,
+      // A string that cannot be a client ID (control characters, say) would fail oidc-provider's
+      // metadata validation with invalid_client_metadata; it gets an ID that exists nowhere, so
+      // it fails client authentication like any unknown client.
+      client_id: CLIENT_ID_PATTERN.test(clientId) ? clientId : UNKNOWN_CLIENT_ID,
       client_secret: SECRET_STAND_IN,
       grant_types: ['client_credentials'],
       response_types: [],

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { LRUCache } from 'lru-cache';
 
+import { CLIENT_ID_PATTERN } from '../crypto/client-secret.js';
 import { findClientRecord, type ClientRecord } from '../storage/connections.js';
 import { isGroupMember } from '../storage/groups.js';
 import { validSecretHashes } from '../storage/secrets.js';
@@ -71,6 +72,9 @@ export class ClientStore {
   }
 
   async findClient(clientId: string): Promise<KnownClient | undefined> {
+    // Every client ID tenantgate issues has this shape; anything else cannot exist, and must not
+    // reach SQL (Postgres rejects a NUL byte in text with an error, not an empty result).
+    if (!CLIENT_ID_PATTERN.test(clientId)) return undefined;
     const cached = this.#bypass ? undefined : this.#clients.get(clientId);
     if (cached !== undefined) return cached === NOT_FOUND ? undefined : cached;
 

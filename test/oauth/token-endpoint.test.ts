@@ -215,6 +215,21 @@ describe('POST /token errors', () => {
   });
 });
 
+describe('client IDs that cannot exist', () => {
+  test.each([
+    ['a NUL byte in Basic', { authorization: `Basic ${Buffer.from('%00:x').toString('base64')}` }, {}],
+    ['a NUL byte in the body', {}, { client_id: '\u0000', client_secret: 'x' }],
+    ['a control character in the body', {}, { client_id: 'tgc_\u0001', client_secret: 'x' }],
+  ])('%s → a 4xx, never a 5xx, on every endpoint', async (_name, headers, body) => {
+    for (const path of ['/token', '/token/introspection', '/token/revocation']) {
+      const response = await postForm(`${server.url}${path}`, { grant_type: 'client_credentials', tenant: '1', token: 'x', ...body }, headers as Record<string, string>);
+      expect(response.status).toBeGreaterThanOrEqual(400);
+      expect(response.status).toBeLessThan(500);
+      expect(['invalid_client', 'invalid_request']).toContain(response.body.error);
+    }
+  });
+});
+
 describe('client credentials encoding', () => {
   test('IDs and secrets use only characters form-encoding leaves alone', () => {
     for (const value of [demo.app1.client_id, demo.app1.client_secret]) {
