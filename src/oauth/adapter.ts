@@ -3,7 +3,6 @@ import { randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 
-import { CLIENT_ID_PATTERN } from '../crypto/client-secret.js';
 
 import type { KeyValueStore } from '../shared-state/kv-store.js';
 
@@ -131,6 +130,7 @@ const SECRET_STAND_IN = randomBytes(32).toString('base64url');
 
 // Shorter than any generated client ID, so no connection can ever have it.
 const UNKNOWN_CLIENT_ID = 'tgc_-';
+const VSCHAR = /^[\x20-\x7e]+$/;
 
 /**
  * Serves oidc-provider's Client model from connections. Every client ID gets the same metadata,
@@ -141,10 +141,11 @@ const UNKNOWN_CLIENT_ID = 'tgc_-';
 class ConnectionClientAdapter implements Adapter {
   async find(clientId: string): Promise<AdapterPayload | undefined> {
     return {
-      // A string that cannot be a client ID (control characters, say) would fail oidc-provider's
-      // metadata validation with invalid_client_metadata; it gets an ID that exists nowhere, so
-      // it fails client authentication like any unknown client.
-      client_id: CLIENT_ID_PATTERN.test(clientId) ? clientId : UNKNOWN_CLIENT_ID,
+      // An ID with characters outside RFC 6749's VSCHAR (%x20-7E, a NUL say) would fail
+      // oidc-provider's metadata validation with invalid_client_metadata; it gets an ID that
+      // exists nowhere, so it fails client authentication like any unknown client. Other IDs
+      // stay as sent, so failures are counted against the ID the caller used.
+      client_id: VSCHAR.test(clientId) ? clientId : UNKNOWN_CLIENT_ID,
       client_secret: SECRET_STAND_IN,
       grant_types: ['client_credentials'],
       response_types: [],
