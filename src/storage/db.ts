@@ -80,8 +80,33 @@ function lostMigrationRace(err: unknown): boolean {
   return err.name === 'LockError' || /already locked/.test(err.message) || (typeof code === 'string' && MIGRATION_RACE_CODES.has(code));
 }
 
-/** Applies pending migrations and returns the names applied now; safe to run from several processes at once. */
+// Postgres advisory lock key that serialises migrations across instances ("tgmigrat" as bytes).
+const MIGRATION_ADVISORY_LOCK = '8387793130475381108';
+
+/**
+ * Applies pending migrations and returns the names applied now; safe to run from several
+ * processes at once. On Postgres a session advisory lock, held on a connection of its own, makes
+ * concurrent starts take turns: knex's own lock table cannot do that on an empty database,
+ * because two processes that create it together each insert an "unlocked" row, after which
+ * knex's lock never succeeds ("Migration table is already locked" forever).
+ */
 export async function migrateLatest(db: Db): Promise<string[]> {
+  if (db.client.config.client !== 'pg') return migrateWithRetries(db);
+
+  const connection = (await db.client.acquireConnection()) as { query(sql: string, values?: unknown[]): Promise<unknown> };
+  try {
+    await connection.query('select pg_advisory_lock($1)', [MIGRATION_ADVISORY_LOCK]);
+    try {
+      return await migrateWithRetries(db);
+    } finally {
+      await connection.query('select pg_advisory_unlock($1)', [MIGRATION_ADVISORY_LOCK]);
+    }
+  } finally {
+    await db.client.releaseConnection(connection);
+  }
+}
+
+async function migrateWithRetries(db: Db): Promise<string[]> {
   for (let attempt = 1; ; attempt += 1) {
     try {
       const [, applied] = (await db.migrate.latest({ migrationSource })) as [number, string[]];
