@@ -187,7 +187,7 @@ async function assemble(options: TenantgateOptions, config: Config, clock: Clock
   const revocations = new RevocationList(db, clock, shared.configured ? shared.store('revoked') : undefined);
   const liveDeps = { clients, verifier, revocations, secretHashKey: domain.keys.secretHash, clock, hooks };
 
-  /** Sees changes made by other processes before answering from caches. */
+  /** Detects changes made by other processes before the request reads any cache. */
   async function fresh(ctx: Context, next: Next): Promise<void> {
     try {
       if (await watcher.check()) await Promise.all([catalogue.refresh(), providers.reload()]);

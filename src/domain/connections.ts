@@ -31,7 +31,7 @@ export interface ConnectInput {
 /**
  * Connects an app to a group: records the consent (who, when, which scopes, which terms
  * version) and creates the connection's OAuth client. The secret is generated separately, so
- * an administrator sees it only on the step meant for it.
+ * an administrator gets it only on the step meant for it.
  */
 export async function connectApp(ctx: DomainContext, actor: Actor, networkId: string, input: ConnectInput): Promise<Connection> {
   const approvedBy = input.approvedBy.trim();

@@ -25,8 +25,11 @@ export function addHealthRoutes(router: Router, deps: { db: Db; shared: SharedSt
     // in the load balancer and reports "degraded"; without the database it cannot.
     const ready = checks.database === 'ok';
     const degraded = ready && checks.redis === 'unreachable';
+    let status = 'unavailable';
+    if (degraded) status = 'degraded';
+    else if (ready) status = 'ready';
     ctx.status = ready ? 200 : 503;
-    ctx.body = { status: degraded ? 'degraded' : ready ? 'ready' : 'unavailable', checks };
+    ctx.body = { status, checks };
   });
   router.get('/metrics', async (ctx) => {
     ctx.type = metrics.registry.contentType;

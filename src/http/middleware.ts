@@ -55,7 +55,7 @@ export function errorHandler(logger: Logger, issuer: string) {
         return;
       }
       if (err instanceof RequestAbortedError) {
-        // The client closed the connection mid-body; nobody reads this answer, and it is no server error.
+        // The client closed the connection mid-body, so no one reads this response and it is no server error.
         logger.info({ request_id: ctx.state.requestId, path: loggablePath(ctx.path), err: err.cause }, 'request aborted by the client');
         ctx.status = 400;
         ctx.body = { error: 'invalid_request', error_description: err.message };

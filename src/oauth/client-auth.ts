@@ -15,7 +15,7 @@ function decodeFormComponent(value: string): string {
 /**
  * Reads client credentials from the Authorization header (client_secret_basic, whose parts are
  * form-encoded, RFC 6749 §2.3.1) or from the body (client_secret_post). Both at once is an
- * invalid_request, as the token endpoint answers too.
+ * invalid_request, as at the token endpoint.
  */
 export function readClientCredentials(ctx: Context, body: Record<string, unknown>): { clientId: string; secret: string } {
   const header = ctx.get('authorization');

@@ -31,7 +31,7 @@ export interface ProviderOptions {
   trustProxy: boolean;
   /** Spends one token request of an authenticated client (the per-client rate limit). */
   admitTokenRequest?(client: ConnectionClient): Promise<void>;
-  /** Where oidc-provider's stored models live; in process when absent. */
+  /** The store of oidc-provider's models (Redis); in process when absent. */
   ephemeralStore?: KeyValueStore;
 }
 

@@ -14,7 +14,7 @@ export interface PasswordSignIn<Account extends { id: string }> {
   authenticate(email: string, password: string): Promise<Account | undefined>;
   /** The session subject, such as `user:<id>` or `developer:<id>`. */
   subject(account: Account): string;
-  /** Where to go when the form named no return path. */
+  /** The page to redirect to when the form names no return path. */
   home(account: Account): string;
   /** Accepts only a local path of this area as the return path. */
   safeNext(value: string): string | undefined;

@@ -64,7 +64,7 @@ describe('the server process', () => {
       server.child.kill('SIGTERM');
     }
     const code = await exited(server.child);
-    // The whole output in the failure message says why a shutdown did not exit cleanly.
+    // The server output goes into the failure message to show why a shutdown did not exit cleanly.
     expect({ code, output: server.output() }).toMatchObject({ code: 0 });
     expect(server.output()).toContain('"msg":"stopped"');
   });
