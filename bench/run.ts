@@ -148,12 +148,12 @@ async function startTenantgate(scenario: Scenario, store: BenchStore, workDir: s
       port,
       readyPath: '/readyz',
       logDir: workDir,
-      nodeOptions: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+      nodeOptions: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=tenantgate.${Date.now()}.cpuprofile`] : [],
     });
   return { server: await start(), data, restart: start };
 }
 
-async function startBaseline(scenario: Scenario, data: SeededData, workDir: string): Promise<ServerProcess> {
+async function startBaseline(scenario: Scenario, data: SeededData, workDir: string, profileDir: string | undefined): Promise<ServerProcess> {
   const port = await freePort();
   return startProcess({
     name: `baseline-${scenario.name}`,
@@ -162,6 +162,7 @@ async function startBaseline(scenario: Scenario, data: SeededData, workDir: stri
     port,
     readyPath: '/jwks',
     logDir: workDir,
+    nodeOptions: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--cpu-prof-name=baseline.cpuprofile'] : [],
   });
 }
 
@@ -216,7 +217,7 @@ async function runScenario(scenario: Scenario, workDir: string, profileDir: stri
     progress(scenario, 'seeding and starting servers');
     const started = await startTenantgate(scenario, store, workDir, profileDir);
     tenantgate = started.server;
-    baseline = await startBaseline(scenario, started.data, workDir);
+    baseline = await startBaseline(scenario, started.data, workDir, profileDir);
 
     const pairs = scenario.dataset === 'large' ? currentSettings.largePairs : Number.POSITIVE_INFINITY;
     const tgRequests = tokenRequests(started.data.clients, started.data.scope, pairs);
@@ -272,7 +273,7 @@ async function main(): Promise<void> {
   const program = new Command()
     .name('bench')
     .option('--quick', 'shorter runs and fewer scenarios (under a minute on 2 cores)')
-    .option('--profile', 'write a V8 CPU profile of the tenantgate process of the first scenario to bench/profiles/')
+    .option('--profile', 'write V8 CPU profiles of both servers of the first scenario to bench/profiles/')
     .option('--only <names>', 'comma-separated scenario names to run')
     .option('--out <file>', 'where to write the JSON results', 'bench/results.json')
     .parse();

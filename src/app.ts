@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import type { IncomingMessage, Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 
 import Router from '@koa/router';
@@ -14,7 +14,7 @@ import { addHealthRoutes } from './http/health.js';
 import { loggablePath } from './http/loggable-path.js';
 import { errorHandler, requestLog, securityHeaders } from './http/middleware.js';
 import { Metrics } from './http/metrics.js';
-import { RateLimits } from './http/rate-limits.js';
+import { RateLimits, type RateLimitedError } from './http/rate-limits.js';
 import { DEFAULT_REQUEST_LIMITS, enforceRequestLimits, serverOptions, type RequestLimits } from './http/request-limits.js';
 import { createLogger, type Logger } from './logger.js';
 import { ApiCatalogue } from './oauth/api-catalogue.js';
@@ -22,6 +22,8 @@ import { ClientStore } from './oauth/client-store.js';
 import type { SecretCheckHooks } from './oauth/client-secret.js';
 import { discoveryDocument } from './oauth/discovery.js';
 import { EpochWatcher } from './oauth/freshness.js';
+import { createTokenFastPath } from './oauth/token-fast-path.js';
+import { WalIndexSignal } from './storage/wal-index-signal.js';
 import { createIntrospectionHandler } from './oauth/introspection.js';
 import { AuthFailureAudit } from './oauth/auth-failure-audit.js';
 import { LastUsedRecorder } from './oauth/last-used.js';
@@ -36,7 +38,7 @@ import { TokenVerifier } from './oauth/token-verifier.js';
 import { adminApiRoutes } from './api/v1.js';
 import { createDomainContext } from './runtime.js';
 import { SharedState } from './shared-state/shared-state.js';
-import { migrateLatest, openDb, type Db } from './storage/db.js';
+import { migrateLatest, openDb, sqliteFile, type Db } from './storage/db.js';
 import { createWebPages } from './web/index.js';
 import { portalPages } from './web/portal/index.js';
 
@@ -128,7 +130,9 @@ async function assemble(options: TenantgateOptions, config: Config, clock: Clock
     },
     logger,
   );
-  const watcher = new EpochWatcher(db, () => clients.invalidate());
+  const databaseFile = sqliteFile(config.databaseUrl);
+  const walIndex = databaseFile === undefined ? undefined : WalIndexSignal.watch(databaseFile);
+  const watcher = new EpochWatcher(db, refreshAfterChange, walIndex);
 
   await ensureSigningKey(domain, SYSTEM, config.signingAlg);
   await catalogue.refresh();
@@ -149,7 +153,7 @@ async function assemble(options: TenantgateOptions, config: Config, clock: Clock
   };
 
   const outcomes = new WeakMap<IncomingMessage, string>();
-  let providerCallback: ((req: IncomingMessage, res: import('node:http').ServerResponse) => Promise<void>) | undefined;
+  let providerCallback: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | undefined;
   const onSwap = (provider: Provider): void => {
     provider.on('grant.success', (ctx: { req: IncomingMessage }) => outcomes.set(ctx.req, 'success'));
     provider.on('grant.error', (ctx: { req: IncomingMessage }, err: { error?: string; cause?: unknown }) => {
@@ -172,7 +176,7 @@ async function assemble(options: TenantgateOptions, config: Config, clock: Clock
       hooks,
       audiences: { default: () => catalogue.defaultAudience(), has: (audience) => catalogue.has(audience) },
       trustProxy: config.trustProxy > 0,
-      admitTokenRequest: (client) => limits.admitTokenRequest(client.clientId, effectiveRateLimit(client.record)),
+      admitTokenRequest: (client) => limits.admitTokenRequestOnce(client.clientId, effectiveRateLimit(client.record)),
       ephemeralStore: shared.configured ? shared.store('oidc') : undefined,
     },
     logger,
@@ -190,7 +194,7 @@ async function assemble(options: TenantgateOptions, config: Config, clock: Clock
   /** Detects changes made by other processes before the request reads any cache. */
   async function fresh(ctx: Context, next: Next): Promise<void> {
     try {
-      if (await watcher.check()) await Promise.all([catalogue.refresh(), providers.reload()]);
+      await watcher.check();
     } catch (err) {
       logger.error({ err }, 'database unreachable while checking for changes');
       throw new OAuthError(503, 'temporarily_unavailable', STORAGE_UNAVAILABLE_DESCRIPTION);
@@ -212,6 +216,21 @@ async function assemble(options: TenantgateOptions, config: Config, clock: Clock
     }
   }
 
+  const tokenFastPath = createTokenFastPath({
+    issuer: config.issuer,
+    clients,
+    secretHashKey: domain.keys.secretHash,
+    clock,
+    keys: () => providers.keys,
+    audiences: { default: () => catalogue.defaultAudience(), has: (audience) => catalogue.has(audience) },
+    watcher,
+    limits,
+    trustProxy: config.trustProxy,
+    hooks,
+    metrics,
+    logger,
+  });
+
   const router = new Router();
   addHealthRoutes(router, { db, shared, metrics, logger });
   for (const path of ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration']) {
@@ -232,7 +251,8 @@ async function assemble(options: TenantgateOptions, config: Config, clock: Clock
   app.use(securityHeaders);
   app.use(enforceRequestLimits(requestLimits));
   // ctx.ip honours X-Forwarded-For only from TRUST_PROXY hops; rate limits count by this address.
-  app.use((ctx, next) => limits.withAddress(ctx.ip, next));
+  const refusals = new WeakMap<IncomingMessage, RateLimitedError>();
+  app.use((ctx, next) => limits.withAddress(ctx.ip, next, refusals.get(ctx.req)));
   app.use(router.routes());
   app.use(router.allowedMethods());
   const adminApi = adminApiRoutes(domain);
@@ -269,7 +289,12 @@ async function assemble(options: TenantgateOptions, config: Config, clock: Clock
     clients,
     shared,
     async listen(port = config.port, host = config.host) {
-      server = createServer(serverOptions(requestLimits), app.callback());
+      const fullPath = app.callback();
+      const toFullPath = (req: IncomingMessage, res: ServerResponse, refusal?: RateLimitedError): void => {
+        if (refusal) refusals.set(req, refusal);
+        void fullPath(req, res);
+      };
+      server = createServer(serverOptions(requestLimits), (req, res) => tokenFastPath(req, res, toFullPath));
       server.listen(port, host);
       await once(server, 'listening');
       const address = server.address();
@@ -291,6 +316,7 @@ async function assemble(options: TenantgateOptions, config: Config, clock: Clock
       await lastUsed.stop();
       await authFailures.stop();
       await shared.close();
+      walIndex?.close();
       await db.destroy();
     },
   };

@@ -52,7 +52,7 @@ export class RateLimits {
   readonly #redisBuckets: RedisTokenBuckets | undefined;
   readonly #clientAuth: FailureBackoff;
   readonly #addressAuth: FailureBackoff;
-  readonly #address = new AsyncLocalStorage<string>();
+  readonly #request = new AsyncLocalStorage<{ address: string; refusal: RateLimitedError | undefined }>();
   #lastRedisWarning = 0;
 
   /**
@@ -121,13 +121,24 @@ export class RateLimits {
    * Runs `work` with the client address that the Koa app derived for the request (honouring
    * TRUST_PROXY), so checks deep inside oidc-provider count against the same address.
    */
-  withAddress<T>(address: string, work: () => Promise<T>): Promise<T> {
-    return this.#address.run(address, work);
+  withAddress<T>(address: string, work: () => Promise<T>, refusal?: RateLimitedError): Promise<T> {
+    return this.#request.run({ address, refusal }, work);
   }
 
   /** Returns the address of the request being served, or "unknown" outside withAddress. */
   currentAddress(): string {
-    return this.#address.getStore() ?? 'unknown';
+    return this.#request.getStore()?.address ?? 'unknown';
+  }
+
+  /**
+   * Spends one token request like admitTokenRequest, unless the token fast path already asked
+   * the bucket for this request and was rejected. Then it throws that rejection (given to
+   * withAddress), so each request gets one decision from the bucket.
+   */
+  async admitTokenRequestOnce(clientId: string, limit: BucketLimit): Promise<void> {
+    const store = this.#request.getStore();
+    if (store?.refusal) throw store.refusal;
+    await this.admitTokenRequest(clientId, limit);
   }
 
   #warnRedisUnavailable(err: unknown): void {

@@ -1,6 +1,9 @@
 import type { Knex } from 'knex';
 
 import { readEpoch } from '../storage/epoch.js';
+import type { WalIndexSignal } from '../storage/wal-index-signal.js';
+
+const NO_CHANGE = Promise.resolve(false);
 
 /**
  * Detects changes committed by other processes (the CLI, other instances) through the cache
@@ -12,19 +15,34 @@ import { readEpoch } from '../storage/epoch.js';
  * starts when the running one ends and serves every check that arrived in between. Under load
  * this turns one read per request into about two per batch of concurrent requests, with the
  * same guarantee as a read of its own.
+ *
+ * On SQLite, a WAL-index signal skips the read while no connection has committed since the last
+ * read that completed. The signal is sampled before that read starts, so an unchanged sample
+ * proves that the read saw every commit acknowledged before the check.
  */
 export class EpochWatcher {
   #lastSeen: number | undefined;
   #running: Promise<boolean> | undefined;
   #next: Promise<boolean> | undefined;
+  /** The signal's sample taken just before the last read that completed, with its refresh. */
+  #confirmed: Buffer | undefined;
 
+  /**
+   * @param onChange called once per new epoch; the checks that saw it resolve after the promise
+   *   it returns. A rejected refresh leaves the epoch unseen, so the next check tries again.
+   */
   constructor(
     private readonly db: Knex,
-    private readonly onChange: () => void,
+    private readonly onChange: () => Promise<void> | void,
+    private readonly signal?: WalIndexSignal,
   ) {}
 
   /** Returns true when a change was committed since the previous read. */
   check(): Promise<boolean> {
+    if (this.#confirmed !== undefined && this.#running === undefined) {
+      const sample = this.signal?.sample();
+      if (sample?.equals(this.#confirmed)) return NO_CHANGE;
+    }
     if (this.#running === undefined) return this.#startRead();
 
     this.#next ??= this.#running
@@ -41,7 +59,9 @@ export class EpochWatcher {
 
   /** Records an epoch already known to be reflected in the caches (after our own change). */
   async prime(): Promise<void> {
+    const sample = this.signal?.sample();
     this.#lastSeen = await readEpoch(this.db);
+    this.#confirmed = sample;
   }
 
   #startRead(): Promise<boolean> {
@@ -53,10 +73,15 @@ export class EpochWatcher {
   }
 
   async #read(): Promise<boolean> {
+    const sample = this.signal?.sample();
+    this.#confirmed = undefined;
     const epoch = await readEpoch(this.db);
-    if (epoch === this.#lastSeen) return false;
-    this.#lastSeen = epoch;
-    this.onChange();
-    return true;
+    const changed = epoch !== this.#lastSeen;
+    if (changed) {
+      await this.onChange();
+      this.#lastSeen = epoch;
+    }
+    this.#confirmed = sample;
+    return changed;
   }
 }

@@ -1,4 +1,4 @@
-import { errors, type KoaContextWithOIDC } from 'oidc-provider';
+import { errors } from 'oidc-provider';
 
 import { TENANT_ID_PATTERN } from '../domain/validation.js';
 import type { ClientStore, ConnectionClient } from './client-store.js';
@@ -12,8 +12,7 @@ export const TENANT_REFUSED = 'the tenant is not accessible to this client';
  * oidc-provider's duplicate check) and returns it only when the client's group contains it.
  * The returned value is the one the membership check accepted: the `tenant` claim is set from it.
  */
-export async function checkTenant(ctx: KoaContextWithOIDC, clients: ClientStore, client: ConnectionClient): Promise<string> {
-  const value: unknown = (ctx.oidc.params as Record<string, unknown> | undefined)?.tenant;
+export async function checkTenant(value: unknown, clients: ClientStore, client: ConnectionClient): Promise<string> {
   if (value === undefined) throw new errors.InvalidRequest("missing required parameter 'tenant'");
   if (typeof value !== 'string') throw new errors.InvalidRequest("'tenant' parameter must be provided exactly once");
   if (!TENANT_ID_PATTERN.test(value)) {

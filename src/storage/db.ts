@@ -16,6 +16,13 @@ export function isSqlite(url: string): boolean {
   return url.startsWith('sqlite:');
 }
 
+/** The absolute path of a SQLite database file, or undefined for Postgres and in-memory SQLite. */
+export function sqliteFile(url: string): string | undefined {
+  if (!isSqlite(url)) return undefined;
+  const filename = url.slice('sqlite:'.length);
+  return filename === ':memory:' ? undefined : resolve(filename);
+}
+
 /** Builds the knex configuration for a DATABASE_URL (sqlite:PATH or postgres://…). */
 export function knexConfig(url: string): Knex.Config {
   if (isSqlite(url)) {

@@ -25,8 +25,7 @@ export interface GrantSettings {
 // token object, so the claim can never come from anywhere else.
 export const checkedTenants = new WeakMap<object, string>();
 
-function requestedScopes(ctx: KoaContextWithOIDC): string[] {
-  const raw = ctx.oidc.params?.scope;
+function requestedScopes(raw: unknown): string[] {
   if (typeof raw !== 'string') return [];
   return [...new Set(raw.split(' ').filter(Boolean))];
 }
@@ -41,9 +40,10 @@ export function createClientCredentialsHandler(provider: Provider, clients: Clie
     if (client?.kind !== 'connection') throw new errors.UnauthorizedClient('this client may not use the client_credentials grant');
     await Promise.resolve(settings.admitTokenRequest?.(client)).catch((err: unknown) => Promise.reject(toRateLimitedProviderError(err)));
 
-    const audience = resolveAudience(ctx, client, settings);
-    const scope = resolveScope(ctx, client, audience);
-    const tenant = await checkTenant(ctx, clients, client).catch((err: unknown) => Promise.reject(toProviderError(err)));
+    const params = ctx.oidc.params as Record<string, unknown> | undefined;
+    const audience = resolveAudience(params?.resource, client, settings);
+    const scope = resolveScope(params?.scope, client, audience);
+    const tenant = await checkTenant(params?.tenant, clients, client).catch((err: unknown) => Promise.reject(toProviderError(err)));
 
     const token = new provider.ClientCredentials({ client: ctx.oidc.client!, scope, expiresIn: client.record.tokenTtl });
     const { alg, kid } = settings.signingKey();
@@ -68,8 +68,8 @@ export function createClientCredentialsHandler(provider: Provider, clients: Clie
   };
 }
 
-function resolveAudience(ctx: KoaContextWithOIDC, client: ConnectionClient, settings: GrantSettings): string {
-  const requested = ctx.oidc.params?.resource;
+/** Returns the audience of the token: the requested `resource`, or the default API. */
+export function resolveAudience(requested: unknown, client: ConnectionClient, settings: Pick<GrantSettings, 'defaultAudience' | 'isKnownAudience'>): string {
   if (requested !== undefined && typeof requested !== 'string') throw new errors.InvalidTarget('only one resource may be requested');
 
   const audience = requested ?? settings.defaultAudience();
@@ -80,9 +80,9 @@ function resolveAudience(ctx: KoaContextWithOIDC, client: ConnectionClient, sett
 }
 
 /** Absent or empty `scope` means every consented scope of the API; a repeated value counts once. */
-function resolveScope(ctx: KoaContextWithOIDC, client: ConnectionClient, audience: string): string {
+export function resolveScope(raw: unknown, client: ConnectionClient, audience: string): string {
   const consented = client.scopesByAudience.get(audience) ?? [];
-  const requested = requestedScopes(ctx);
+  const requested = requestedScopes(raw);
   if (requested.length === 0) return consented.join(' ');
 
   const allowed = new Set(consented);

@@ -1,0 +1,264 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { IncomingMessage, type ServerResponse } from 'node:http';
+import { parse as parseForm } from 'node:querystring';
+
+import { CompactSign, importJWK, type CryptoKey } from 'jose';
+
+import { effectiveRateLimit } from '../domain/app-rate-limits.js';
+import { TENANT_ID_PATTERN } from '../domain/validation.js';
+import type { Metrics } from '../http/metrics.js';
+import { RateLimitedError, type RateLimits } from '../http/rate-limits.js';
+import { bodyLimitFor } from '../http/request-limits.js';
+import type { Logger } from '../logger.js';
+import type { Clock } from '../domain/types.js';
+import type { ClientStore } from './client-store.js';
+import { verifyClientSecret, type SecretCheckHooks } from './client-secret.js';
+import type { EpochWatcher } from './freshness.js';
+import { StorageUnavailableError } from './storage-unavailable.js';
+import { resolveAudience, resolveScope } from './grants/client-credentials.js';
+import { OAUTH_ROUTES } from './provider.js';
+import type { LoadedKeys } from './signing-keys.js';
+
+/** Passes a request on to the full Koa and oidc-provider stack, with a refusal already decided. */
+export type FullPath = (req: IncomingMessage, res: ServerResponse, refusal?: RateLimitedError) => void;
+
+export interface TokenFastPathDeps {
+  issuer: string;
+  clients: ClientStore;
+  secretHashKey: Buffer;
+  clock: Clock;
+  keys(): LoadedKeys;
+  audiences: { default(): string | undefined; has(audience: string): boolean };
+  watcher: EpochWatcher;
+  limits: RateLimits;
+  /** TRUST_PROXY: how many X-Forwarded-For hops to believe, as Koa's maxIpsCount. */
+  trustProxy: number;
+  hooks: Pick<SecretCheckHooks, 'onSecretUsed'>;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+const FORM_TYPE = /^application\/x-www-form-urlencoded(?:\s*;\s*charset="?utf-8"?)?$/i;
+const CONTENT_LENGTH = /^\d{1,9}$/;
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,80}$/;
+// The parameters of a request the fast path can handle alone; anything else takes the full path.
+const PARAMETERS = new Set(['grant_type', 'tenant', 'scope', 'resource']);
+// Headers that ask for behaviour only the full path has: CORS, DPoP, attestation-based client auth.
+const FULL_PATH_HEADERS = ['origin', 'dpop', 'oauth-client-attestation', 'oauth-client-attestation-pop', 'transfer-encoding'];
+
+// The response headers the full path sends with a token: ours (request log, security headers,
+// RFC 6749 §5.1 caching) and oidc-provider's CORS defaults, so clients see the same response
+// from both paths.
+const TOKEN_RESPONSE_HEADERS: Record<string, string> = {
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+  'X-Frame-Options': 'DENY',
+  'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+  Pragma: 'no-cache',
+  Vary: 'Origin',
+  'Access-Control-Allow-Origin': '*',
+  'Access-Control-Expose-Headers': 'WWW-Authenticate',
+  'Cache-Control': 'no-store',
+  'Content-Type': 'application/json; charset=utf-8',
+};
+
+interface Credentials {
+  clientId: string;
+  secret: string;
+}
+
+/** RFC 6749 §2.3.1 with the decoding oidc-provider applies, or undefined for anything unusual. */
+function basicCredentials(header: string | undefined): Credentials | undefined {
+  if (header === undefined || !header.startsWith('Basic ')) return undefined;
+  const encoded = header.slice('Basic '.length);
+  if (!BASE64.test(encoded)) return undefined;
+  const decoded = Buffer.from(encoded, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon <= 0) return undefined;
+  try {
+    const clientId = decodeURIComponent(decoded.slice(0, colon).replace(/\+/g, '%20'));
+    const secret = decodeURIComponent(decoded.slice(colon + 1).replace(/\+/g, '%20'));
+    return secret === '' ? undefined : { clientId, secret };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Returns the address Koa derives as ctx.ip, so rate limits count the same key on both paths. */
+function clientAddress(req: IncomingMessage, trustProxy: number): string {
+  const forwarded = trustProxy > 0 ? req.headers['x-forwarded-for'] : undefined;
+  if (typeof forwarded === 'string' && forwarded !== '') {
+    const hops = forwarded.split(/\s*,\s*/).slice(-trustProxy);
+    if (hops[0]) return hops[0];
+  }
+  return req.socket.remoteAddress ?? '';
+}
+
+/**
+ * Rebuilds a request whose body has been read as an unread one with the same headers and
+ * socket, so the full path parses it as if it came straight from the connection.
+ */
+function replay(req: IncomingMessage, body: Buffer): IncomingMessage {
+  const copy = new IncomingMessage(req.socket);
+  copy.httpVersionMajor = req.httpVersionMajor;
+  copy.httpVersionMinor = req.httpVersionMinor;
+  copy.httpVersion = req.httpVersion;
+  copy.method = req.method;
+  copy.url = req.url;
+  copy.headers = req.headers;
+  copy.rawHeaders = req.rawHeaders;
+  copy.complete = true;
+  // Everything is pushed below, so reading must not resume the socket, which belongs to the
+  // server's parser.
+  copy._read = () => undefined;
+  copy.push(body);
+  copy.push(null);
+  return copy;
+}
+
+/**
+ * Creates the handler of the common token request, a well-formed client_credentials grant that
+ * succeeds, which issues the token without Koa or oidc-provider and passes every other request
+ * to the full path.
+ *
+ * The checks are the full path's own functions (freshness, back-off, client, secret, audience,
+ * scope, membership, rate limit), run in an order that spends nothing before the last one: a
+ * request that fails any check is replayed to the full path, which runs them all again and
+ * writes the error exactly as it always has. Only the rate limit spends something; when it
+ * refuses, that refusal goes with the replay, so the full path responds 429 without spending a
+ * second token. The token is signed with the same key and has the same header and claims as
+ * oidc-provider's, and the response has the same headers and body.
+ */
+export function createTokenFastPath(deps: TokenFastPathDeps): (req: IncomingMessage, res: ServerResponse, full: FullPath) => void {
+  const tokenBodyLimit = bodyLimitFor(OAUTH_ROUTES.token);
+  const signingKeys = new Map<string, Promise<CryptoKey>>();
+
+  function signingKey(keys: LoadedKeys): Promise<CryptoKey> {
+    let key = signingKeys.get(keys.activeKid);
+    if (key === undefined) {
+      const jwk = keys.privateJwks.find((candidate) => candidate.kid === keys.activeKid);
+      if (jwk === undefined) return Promise.reject(new Error('the active signing key is not loaded'));
+      key = importJWK(jwk, keys.activeAlg) as Promise<CryptoKey>;
+      // Keys change rarely (rotation); forget the others so a retired key's material goes too.
+      signingKeys.clear();
+      signingKeys.set(keys.activeKid, key);
+      key.catch(() => signingKeys.delete(keys.activeKid));
+    }
+    return key;
+  }
+
+  function eligible(req: IncomingMessage): boolean {
+    if (req.method !== 'POST' || req.url !== OAUTH_ROUTES.token) return false;
+    const { headers } = req;
+    const length = headers['content-length'];
+    if (length === undefined || !CONTENT_LENGTH.test(length) || Number(length) > tokenBodyLimit) return false;
+    if (headers['content-type'] === undefined || !FORM_TYPE.test(headers['content-type'])) return false;
+    if (headers.authorization === undefined) return false;
+    return FULL_PATH_HEADERS.every((name) => headers[name] === undefined);
+  }
+
+  /** Returns the response body when every check passes; undefined or a refusal otherwise. */
+  async function issue(req: IncomingMessage, body: Buffer): Promise<{ json: string; secretId: string } | RateLimitedError | undefined> {
+    const form = parseForm(body.toString('utf8'));
+    for (const name in form) {
+      const value = form[name];
+      if (!PARAMETERS.has(name) || typeof value !== 'string' || value === '') return undefined;
+    }
+    const { tenant, scope: requestedScope, resource } = form as Record<string, string | undefined>;
+    if (form.grant_type !== 'client_credentials' || tenant === undefined || !TENANT_ID_PATTERN.test(tenant)) return undefined;
+    const credentials = basicCredentials(req.headers.authorization);
+    if (credentials === undefined) return undefined;
+
+    try {
+      await deps.watcher.check();
+    } catch {
+      // The full path checks again, then logs the failure and responds 503.
+      return undefined;
+    }
+    await deps.limits.assertClientAuthAllowed(credentials.clientId, clientAddress(req, deps.trustProxy));
+    const client = await deps.clients.findClient(credentials.clientId);
+    if (client?.kind !== 'connection') return undefined;
+    const secretId = verifyClientSecret({ secretHash: deps.secretHashKey }, client, credentials.secret, deps.clock.now());
+    if (secretId === undefined) return undefined;
+
+    const audience = resolveAudience(resource, client, { defaultAudience: deps.audiences.default, isKnownAudience: deps.audiences.has });
+    const scope = resolveScope(requestedScope, client, audience);
+    if (!(await deps.clients.isMember(client.record.groupId, tenant))) return undefined;
+
+    try {
+      await deps.limits.admitTokenRequest(client.clientId, effectiveRateLimit(client.record));
+    } catch (err) {
+      if (err instanceof RateLimitedError) return err;
+      throw err;
+    }
+
+    const keys = deps.keys();
+    const key = await signingKey(keys);
+    // oidc-provider's clock for iat and exp, not the injectable one, as on the full path.
+    const now = Math.floor(Date.now() / 1000);
+    const ttl = client.record.tokenTtl;
+    const claims = {
+      tenant,
+      jti: randomBytes(32).toString('base64url'),
+      sub: client.clientId,
+      iat: now,
+      exp: now + ttl,
+      scope,
+      client_id: client.clientId,
+      iss: deps.issuer,
+      aud: audience,
+    };
+    const token = await new CompactSign(Buffer.from(JSON.stringify(claims))).setProtectedHeader({ alg: keys.activeAlg, typ: 'at+jwt', kid: keys.activeKid }).sign(key);
+    return { json: JSON.stringify({ access_token: token, token_type: 'Bearer', expires_in: ttl, scope }), secretId };
+  }
+
+  function respond(req: IncomingMessage, res: ServerResponse, json: string, started: bigint): void {
+    const incoming = req.headers['x-request-id'];
+    const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    res.statusCode = 200;
+    res.setHeader('X-Request-Id', requestId);
+    for (const name in TOKEN_RESPONSE_HEADERS) res.setHeader(name, TOKEN_RESPONSE_HEADERS[name]!);
+    res.setHeader('Content-Length', Buffer.byteLength(json));
+    res.end(json);
+
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    deps.metrics.tokenRequests.inc({ outcome: 'success' });
+    deps.metrics.tokenLatency.observe(seconds);
+    // The full path logs successful token requests at debug level too (see requestLog).
+    if (deps.logger.isLevelEnabled('debug')) {
+      deps.logger.debug({ request_id: requestId, method: 'POST', path: OAUTH_ROUTES.token, status: 200, outcome: 'success', ms: seconds * 1000, fast_path: true }, 'request');
+    }
+  }
+
+  return function handleToken(req, res, full) {
+    if (!eligible(req)) {
+      full(req, res);
+      return;
+    }
+    const started = process.hrtime.bigint();
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.once('error', () => undefined);
+    req.once('end', () => {
+      const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+      issue(req, body).then(
+        (outcome) => {
+          if (outcome === undefined || outcome instanceof RateLimitedError) {
+            full(replay(req, body), res, outcome);
+            return;
+          }
+          respond(req, res, outcome.json, started);
+          deps.hooks.onSecretUsed(outcome.secretId);
+        },
+        (err: unknown) => {
+          // Storage, Redis and back-off errors reach the full path too, which logs and reports them.
+          if (!(err instanceof RateLimitedError) && !(err instanceof StorageUnavailableError)) {
+            deps.logger.warn({ err }, 'token fast path failed; the full path handles the request');
+          }
+          full(replay(req, body), res);
+        },
+      );
+    });
+  };
+}

@@ -1,0 +1,156 @@
+import { request } from 'node:http';
+
+import { createRemoteJWKSet, jwtVerify } from 'jose';
+
+import { setAppTokenRateLimit } from '../../src/domain/app-rate-limits.js';
+import { findAppByName } from '../../src/domain/apps.js';
+import { basic, decodeJwtPart, postForm, requestToken, setUpDemo, type TokenResponse } from '../support/oauth.js';
+import { startServer, type TestServer } from '../support/server.js';
+
+// Headers that differ between any two responses, whichever path wrote them.
+const PER_RESPONSE_HEADERS = new Set(['x-request-id', 'date', 'content-length']);
+// Claims that differ between any two tokens.
+const PER_TOKEN_CLAIMS = new Set(['jti', 'iat', 'exp']);
+
+/**
+ * Sends a token request with a chunked body. The fast path takes only requests with a
+ * Content-Length, so this one always goes through Koa and oidc-provider.
+ */
+function chunkedTokenRequest(url: string, authorization: string, form: string): Promise<TokenResponse> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${url}/token`, { method: 'POST', headers: { authorization, 'content-type': 'application/x-www-form-urlencoded', 'transfer-encoding': 'chunked' } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        const headers = new Headers();
+        for (const [name, value] of Object.entries(res.headers)) if (typeof value === 'string') headers.set(name, value);
+        resolve({ status: res.statusCode ?? 0, headers, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown> });
+      });
+    });
+    req.on('error', reject);
+    req.write(form.slice(0, 10));
+    req.end(form.slice(10));
+  });
+}
+
+function comparableHeaders(response: TokenResponse): Record<string, string> {
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, name) => {
+    if (!PER_RESPONSE_HEADERS.has(name)) headers[name] = value;
+  });
+  return headers;
+}
+
+function comparableToken(token: string): { header: Record<string, unknown>; claims: Record<string, unknown> } {
+  const claims = decodeJwtPart(token, 1);
+  return { header: decodeJwtPart(token, 0), claims: Object.fromEntries(Object.entries(claims).filter(([name]) => !PER_TOKEN_CLAIMS.has(name))) };
+}
+
+describe('token fast path', () => {
+  let server: TestServer;
+  let demo: Awaited<ReturnType<typeof setUpDemo>>;
+
+  /** Debug lines written by the fast path; the full path logs without `fast_path`. */
+  const fastPathAnswers = () => server.logs.lines.filter((line) => line.includes('"fast_path":true')).length;
+
+  beforeAll(async () => {
+    server = await startServer({ env: { LOG_LEVEL: 'debug' } });
+    demo = await setUpDemo(server);
+  });
+
+  afterAll(async () => {
+    await server.stop();
+  });
+
+  test('answers a plain grant exactly as the full path does', async () => {
+    const { client_id: clientId, client_secret: secret } = demo.app1;
+    const before = fastPathAnswers();
+    const fast = await requestToken(server, clientId, secret, { tenant: '15', scope: 'jobs:read' });
+    expect(fastPathAnswers()).toBe(before + 1);
+    const full = await chunkedTokenRequest(server.url, basic(clientId, secret), 'grant_type=client_credentials&tenant=15&scope=jobs%3Aread');
+    expect(fastPathAnswers()).toBe(before + 1);
+
+    expect(fast.status).toBe(200);
+    expect(full.status).toBe(200);
+    expect(comparableHeaders(fast)).toEqual(comparableHeaders(full));
+    expect(Object.keys(fast.body)).toEqual(Object.keys(full.body));
+    expect({ ...fast.body, access_token: undefined }).toEqual({ ...full.body, access_token: undefined });
+    expect(comparableToken(String(fast.body.access_token))).toEqual(comparableToken(String(full.body.access_token)));
+    expect(comparableToken(String(fast.body.access_token)).claims).toMatchObject({ tenant: '15', scope: 'jobs:read', client_id: clientId, sub: clientId });
+
+    const { payload } = await jwtVerify(String(fast.body.access_token), createRemoteJWKSet(new URL(`${server.url}/jwks`)), {
+      issuer: server.url,
+      audience: demo.api.audience,
+      typ: 'at+jwt',
+    });
+    expect(payload.exp! - payload.iat!).toBe(fast.body.expires_in);
+    expect(payload.jti).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+
+  test('hands every request it cannot grant to the full path, which reads the same body', async () => {
+    const { client_id: clientId, client_secret: secret } = demo.app1;
+    const before = fastPathAnswers();
+    const token = (params: Record<string, string | string[]>, headers: Record<string, string> = { authorization: basic(clientId, secret) }) =>
+      postForm(`${server.url}/token`, { grant_type: 'client_credentials', ...params }, headers);
+
+    const refused = await token({ tenant: '25' });
+    expect(refused.status).toBe(400);
+    expect(refused.body).toEqual({ error: 'invalid_target', error_description: 'the tenant is not accessible to this client' });
+
+    const repeated = await token({ tenant: ['1', '2'] });
+    expect(repeated.status).toBe(400);
+    expect(repeated.body).toMatchObject({ error: 'invalid_request' });
+
+    const wrongSecret = await token({ tenant: '1' }, { authorization: basic(clientId, `${secret}x`) });
+    expect(wrongSecret.status).toBe(401);
+    expect(wrongSecret.body).toEqual({ error: 'invalid_client', error_description: 'client authentication failed' });
+    expect(wrongSecret.headers.get('www-authenticate')).toMatch(/^Basic /);
+
+    const unconsented = await token({ tenant: '1', scope: 'jobs:read admin' });
+    expect(unconsented.status).toBe(400);
+    expect(unconsented.body).toMatchObject({ error: 'invalid_scope' });
+
+    // Replayed bodies are whole: the full path grants what the fast path declined only for its
+    // form (an empty scope, client_secret_post) and reads every parameter.
+    const emptyScope = await token({ tenant: '2', scope: '' });
+    expect(emptyScope.status).toBe(200);
+    expect(decodeJwtPart(String(emptyScope.body.access_token), 1)).toMatchObject({ tenant: '2', scope: 'customers:read jobs:read jobs:write' });
+    const post = await token({ tenant: '50', client_id: clientId, client_secret: secret }, {});
+    expect(post.status).toBe(200);
+    expect(decodeJwtPart(String(post.body.access_token), 1)).toMatchObject({ tenant: '50' });
+
+    expect(fastPathAnswers()).toBe(before);
+  });
+
+  test('a rate limit refusal reaches the client in the usual shape', async () => {
+    const { client_id: clientId, client_secret: secret } = demo.app2;
+    const app = await findAppByName(server.tg.domain.db, demo.app2.app);
+    await setAppTokenRateLimit(server.tg.domain, { id: 'fast-path-test' }, app!.id, { rate: 1, burst: 1 });
+
+    const granted = await requestToken(server, clientId, secret, { tenant: '25' });
+    expect(granted.status).toBe(200);
+    const limited = await requestToken(server, clientId, secret, { tenant: '25' });
+    expect(limited.status).toBe(429);
+    expect(limited.body).toEqual({ error: 'slow_down', error_description: 'token request rate limit of 1 per second exceeded' });
+    expect(limited.headers.get('retry-after')).toBe('1');
+    expect(server.logs.lines.some((line) => line.includes('"outcome":"slow_down"'))).toBe(true);
+  });
+
+  test('a client that stops mid-body leaves the server serving', async () => {
+    await new Promise<void>((resolve, reject) => {
+      const req = request(`${server.url}/token`, {
+        method: 'POST',
+        headers: { authorization: basic(demo.app1.client_id, demo.app1.client_secret), 'content-type': 'application/x-www-form-urlencoded', 'content-length': '60' },
+      });
+      req.on('error', () => resolve());
+      req.write('grant_type=client_credentials');
+      setTimeout(() => {
+        req.destroy();
+        resolve();
+      }, 50);
+      req.on('response', () => reject(new Error('a request with half a body got a response')));
+    });
+    const after = await requestToken(server, demo.app1.client_id, demo.app1.client_secret, { tenant: '1' });
+    expect(after.status).toBe(200);
+  });
+});
