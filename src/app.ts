@@ -72,6 +72,28 @@ export interface Tenantgate {
 
 const SYSTEM: Actor = { id: 'system' };
 
+/** A count of requests whose handlers are still running, so shutdown can wait for them. */
+class InFlight {
+  #count = 0;
+  #drained: (() => void) | undefined;
+
+  readonly start = (): void => {
+    this.#count += 1;
+  };
+
+  readonly end = (): void => {
+    this.#count -= 1;
+    if (this.#count === 0) this.#drained?.();
+  };
+
+  idle(): Promise<void> {
+    if (this.#count === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#drained = resolve;
+    });
+  }
+}
+
 // How often keys are reloaded without a change notice, so an expired retired key leaves the JWKS.
 const KEY_RELOAD_INTERVAL_MS = 60_000;
 // How long start-up waits for Redis before serving in degraded mode (SQL on every request).
@@ -216,6 +238,7 @@ async function assemble(options: TenantgateOptions, config: Config, clock: Clock
     }
   }
 
+  const inFlight = new InFlight();
   const tokenFastPath = createTokenFastPath({
     issuer: config.issuer,
     clients,
@@ -290,11 +313,14 @@ async function assemble(options: TenantgateOptions, config: Config, clock: Clock
     shared,
     async listen(port = config.port, host = config.host) {
       const fullPath = app.callback();
-      const toFullPath = (req: IncomingMessage, res: ServerResponse, refusal?: RateLimitedError): void => {
+      const toFullPath = (req: IncomingMessage, res: ServerResponse, refusal?: RateLimitedError): Promise<void> => {
         if (refusal) refusals.set(req, refusal);
-        void fullPath(req, res);
+        return fullPath(req, res);
       };
-      server = createServer(serverOptions(requestLimits), (req, res) => tokenFastPath(req, res, toFullPath));
+      server = createServer(serverOptions(requestLimits), (req, res) => {
+        inFlight.start();
+        tokenFastPath(req, res, toFullPath).then(inFlight.end, inFlight.end);
+      });
       server.listen(port, host);
       await once(server, 'listening');
       const address = server.address();
@@ -311,6 +337,8 @@ async function assemble(options: TenantgateOptions, config: Config, clock: Clock
         server.close();
         server.closeIdleConnections();
         await closed;
+        // A client that hung up leaves no connection open, but its handler may still be running.
+        await inFlight.idle();
       }
       clearInterval(keyTimer);
       await lastUsed.stop();

@@ -19,8 +19,11 @@ import { resolveAudience, resolveScope } from './grants/client-credentials.js';
 import { OAUTH_ROUTES } from './provider.js';
 import type { LoadedKeys } from './signing-keys.js';
 
-/** Passes a request on to the full Koa and oidc-provider stack, with a refusal already decided. */
-export type FullPath = (req: IncomingMessage, res: ServerResponse, refusal?: RateLimitedError) => void;
+/**
+ * Passes a request on to the full Koa and oidc-provider stack, with a refusal already decided;
+ * resolves when its handling ends.
+ */
+export type FullPath = (req: IncomingMessage, res: ServerResponse, refusal?: RateLimitedError) => Promise<void>;
 
 export interface TokenFastPathDeps {
   issuer: string;
@@ -130,7 +133,7 @@ function replay(req: IncomingMessage, body: Buffer): IncomingMessage {
  * second token. The token is signed with the same key and has the same header and claims as
  * oidc-provider's, and the response has the same headers and body.
  */
-export function createTokenFastPath(deps: TokenFastPathDeps): (req: IncomingMessage, res: ServerResponse, full: FullPath) => void {
+export function createTokenFastPath(deps: TokenFastPathDeps): (req: IncomingMessage, res: ServerResponse, full: FullPath) => Promise<void> {
   const tokenBodyLimit = bodyLimitFor(OAUTH_ROUTES.token);
   const signingKeys = new Map<string, Promise<CryptoKey>>();
 
@@ -231,34 +234,39 @@ export function createTokenFastPath(deps: TokenFastPathDeps): (req: IncomingMess
     }
   }
 
+  /** Resolves when the request has been handled, or when its client went away mid-body. */
   return function handleToken(req, res, full) {
-    if (!eligible(req)) {
-      full(req, res);
-      return;
-    }
+    if (!eligible(req)) return full(req, res);
+
     const started = process.hrtime.bigint();
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.once('error', () => undefined);
-    req.once('end', () => {
-      const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-      issue(req, body).then(
-        (outcome) => {
-          if (outcome === undefined || outcome instanceof RateLimitedError) {
-            full(replay(req, body), res, outcome);
-            return;
-          }
-          respond(req, res, outcome.json, started);
-          deps.hooks.onSecretUsed(outcome.secretId);
-        },
-        (err: unknown) => {
-          // Storage, Redis and back-off errors reach the full path too, which logs and reports them.
-          if (!(err instanceof RateLimitedError) && !(err instanceof StorageUnavailableError)) {
-            deps.logger.warn({ err }, 'token fast path failed; the full path handles the request');
-          }
-          full(replay(req, body), res);
-        },
-      );
+    return new Promise<void>((resolve) => {
+      const chunks: Buffer[] = [];
+      let received = false;
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.once('error', () => undefined);
+      req.once('close', () => {
+        if (!received) resolve();
+      });
+      req.once('end', () => {
+        received = true;
+        const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+        const handled = issue(req, body).then(
+          (outcome) => {
+            if (outcome === undefined || outcome instanceof RateLimitedError) return full(replay(req, body), res, outcome);
+            respond(req, res, outcome.json, started);
+            deps.hooks.onSecretUsed(outcome.secretId);
+            return undefined;
+          },
+          (err: unknown) => {
+            // Storage, Redis and back-off errors reach the full path too, which logs and reports them.
+            if (!(err instanceof RateLimitedError) && !(err instanceof StorageUnavailableError)) {
+              deps.logger.warn({ err }, 'token fast path failed; the full path handles the request');
+            }
+            return full(replay(req, body), res);
+          },
+        );
+        resolve(handled);
+      });
     });
   };
 }
