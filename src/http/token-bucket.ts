@@ -65,19 +65,25 @@ redis.call('PEXPIRE', KEYS[1], math.ceil(burst * 1000 / rate) + 1000)
 return wait
 `;
 
+type WithTakeToken = { tenantgateTakeToken(key: string, rate: number, burst: number): Promise<unknown> };
+
 /** Buckets shared by every instance through Redis. */
 export class RedisTokenBuckets implements TokenBucketStore {
   constructor(
     private readonly redis: Redis | Cluster,
     private readonly prefix: string,
-  ) {}
+  ) {
+    // ioredis sends a defined command as EVALSHA and falls back to EVAL once when Redis does not
+    // have the script yet, so each request sends the script's hash instead of its text.
+    redis.defineCommand('tenantgateTakeToken', { numberOfKeys: 1, lua: TAKE_TOKEN_SCRIPT });
+  }
 
   get ready(): boolean {
     return this.redis.status === 'ready';
   }
 
   async take(key: string, limit: BucketLimit): Promise<BucketDecision> {
-    const wait = Number(await this.redis.eval(TAKE_TOKEN_SCRIPT, 1, this.prefix + key, limit.rate, limit.burst));
+    const wait = Number(await (this.redis as unknown as WithTakeToken).tenantgateTakeToken(this.prefix + key, limit.rate, limit.burst));
     return wait === 0 ? { allowed: true } : { allowed: false, retryAfterMs: wait };
   }
 }
