@@ -43,7 +43,9 @@ export interface TokenFastPathDeps {
 
 const FORM_TYPE = /^application\/x-www-form-urlencoded(?:\s*;\s*charset="?utf-8"?)?$/i;
 const CONTENT_LENGTH = /^\d{1,9}$/;
-const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+const BASE64 = /^([A-Za-z0-9+/]+)(={0,2})$/;
+// RFC 6749 Appendix A: client IDs and secrets are VSCHARs.
+const NOT_VSCHAR = /[^\x20-\x7E]/;
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,80}$/;
 // The parameters of a request the fast path can handle alone; anything else takes the full path.
 const PARAMETERS = new Set(['grant_type', 'tenant', 'scope', 'resource']);
@@ -71,18 +73,32 @@ interface Credentials {
   secret: string;
 }
 
-/** RFC 6749 §2.3.1 with the decoding oidc-provider applies, or undefined for anything unusual. */
+/** Tells whether base64 has whole groups, or a last group of 2 or 3 characters without padding. */
+function wellFormedBase64(encoded: string): boolean {
+  const match = BASE64.exec(encoded);
+  if (!match) return false;
+  const [, digits, padding] = match as unknown as [string, string, string];
+  const remainder = digits.length % 4;
+  if (padding === '') return remainder !== 1;
+  return padding.length === 4 - remainder;
+}
+
+/**
+ * Returns the credentials of a Basic header (RFC 6749 §2.3.1) with the checks and decoding
+ * oidc-provider applies, or undefined for anything else, which the full path then handles.
+ */
 function basicCredentials(header: string | undefined): Credentials | undefined {
   if (header === undefined || !header.startsWith('Basic ')) return undefined;
   const encoded = header.slice('Basic '.length);
-  if (!BASE64.test(encoded)) return undefined;
+  if (!wellFormedBase64(encoded)) return undefined;
   const decoded = Buffer.from(encoded, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   if (colon <= 0) return undefined;
   try {
     const clientId = decodeURIComponent(decoded.slice(0, colon).replace(/\+/g, '%20'));
     const secret = decodeURIComponent(decoded.slice(colon + 1).replace(/\+/g, '%20'));
-    return secret === '' ? undefined : { clientId, secret };
+    if (secret === '' || NOT_VSCHAR.test(clientId) || NOT_VSCHAR.test(secret)) return undefined;
+    return { clientId, secret };
   } catch {
     return undefined;
   }

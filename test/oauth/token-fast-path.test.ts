@@ -87,7 +87,7 @@ describe('token fast path', () => {
     expect(payload.jti).toMatch(/^[A-Za-z0-9_-]{43}$/);
   });
 
-  test('hands every request it cannot grant to the full path, which reads the same body', async () => {
+  test('declined requests get full-path errors', async () => {
     const { client_id: clientId, client_secret: secret } = demo.app1;
     const before = fastPathAnswers();
     const token = (params: Record<string, string | string[]>, headers: Record<string, string> = { authorization: basic(clientId, secret) }) =>
@@ -120,6 +120,36 @@ describe('token fast path', () => {
     expect(decodeJwtPart(String(post.body.access_token), 1)).toMatchObject({ tenant: '50' });
 
     expect(fastPathAnswers()).toBe(before);
+  });
+
+  test('odd Basic headers get the same outcome on both paths', async () => {
+    const { client_id: clientId, client_secret: secret } = demo.app1;
+    const encoded = Buffer.from(`${clientId}:${secret}`).toString('base64');
+    const unpadded = encoded.replace(/=+$/, '');
+    const percentEncodedId = `${clientId.replace('t', '%74')}:${secret}`;
+    // The same credentials in a whole number of base64 groups (percent-encoding a character adds
+    // two bytes), so one more digit dangles: it cannot make a byte and decoders drop it.
+    const bytes = Buffer.byteLength(`${clientId}:${secret}`);
+    const escapes = [0, 1, 2].find((count) => (bytes + 2 * count) % 3 === 0)!;
+    const wholeGroups = Buffer.from(`${clientId.replace('t', escapes > 0 ? '%74' : 't').replace('g', escapes > 1 ? '%67' : 'g')}:${secret}`).toString('base64');
+    const variants = {
+      standard: `Basic ${encoded}`,
+      unpadded: `Basic ${unpadded}`,
+      dangling: `Basic ${wholeGroups}A`,
+      'wrong padding': `Basic ${unpadded}${'='.repeat(unpadded.length % 4 === 0 ? 1 : 5 - (unpadded.length % 4))}`,
+      lowercase: `basic ${encoded}`,
+      'two spaces': `Basic  ${encoded}`,
+      'percent-encoded id': `Basic ${Buffer.from(percentEncodedId).toString('base64')}`,
+      'non-VSCHAR secret': `Basic ${Buffer.from(`${clientId}:${secret}\u00e9`).toString('base64')}`,
+    };
+    const form = 'grant_type=client_credentials&tenant=1';
+
+    for (const [name, authorization] of Object.entries(variants)) {
+      const fast = await postForm(`${server.url}/token`, { grant_type: 'client_credentials', tenant: '1' }, { authorization });
+      const full = await chunkedTokenRequest(server.url, authorization, form);
+      expect({ name, status: fast.status }).toEqual({ name, status: full.status });
+      expect({ name, body: { ...fast.body, access_token: typeof fast.body.access_token } }).toEqual({ name, body: { ...full.body, access_token: typeof full.body.access_token } });
+    }
   });
 
   test('a rate limit refusal reaches the client in the usual shape', async () => {
