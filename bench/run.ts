@@ -167,6 +167,8 @@ async function startBaseline(scenario: Scenario, data: SeededData, workDir: stri
 }
 
 let currentSettings: Settings = FULL;
+// The connection count of the large network's comparison with the example customer.
+const SAME_SERVER_CONNECTIONS = 32;
 
 /** Passes UV_THREADPOOL_SIZE on to both servers alike, for runs that compare pool sizes. */
 function threadpoolEnv(): Record<string, string> {
@@ -175,6 +177,7 @@ function threadpoolEnv(): Record<string, string> {
 }
 
 interface Extras {
+  largeVsExample: ResultsFile['large_vs_example'];
   verification: ResultsFile['verification'];
   introspection: ResultsFile['introspection'];
   hub_group_page: ResultsFile['hub_group_page'];
@@ -237,6 +240,24 @@ async function runScenario(scenario: Scenario, workDir: string, profileDir: stri
       results.push(result);
       process.stderr.write(`${formatTable([result], false)}\n`);
     }
+    if (scenario.dataset === 'large') {
+      progress(scenario, 'comparing with the example customer on the same server');
+      const exampleRequests = tokenRequests(started.data.exampleClients, started.data.scope, Number.POSITIVE_INFINITY);
+      // measureConnections alternates two request sets; here both go to the same server.
+      const pair = await measureConnections(tenantgate, tenantgate, { tenantgate: tgRequests, baseline: exampleRequests }, SAME_SERVER_CONNECTIONS, currentSettings);
+      const largeRps = mean(pair.tenantgate.map((r) => r.rps));
+      const exampleRps = mean(pair.baseline.map((r) => r.rps));
+      extras.largeVsExample.push({
+        scenario: scenario.name,
+        store: scenario.store,
+        connections: SAME_SERVER_CONNECTIONS,
+        large_rps: Math.round(largeRps),
+        example_rps: Math.round(exampleRps),
+        large_cpu_us_per_request: Math.round(mean(pair.tenantgate.map((r) => r.cpuMicrosPerRequest))),
+        example_cpu_us_per_request: Math.round(mean(pair.baseline.map((r) => r.cpuMicrosPerRequest))),
+        change: Number((largeRps / exampleRps - 1).toFixed(3)),
+      });
+    }
     if (scenario.extras) await measureExtras(scenario, tenantgate, tgRequests, extras);
     if (scenario.extras && scenario.alg === 'RS256') {
       // The first start above also migrated an empty database and generated a signing key.
@@ -295,7 +316,7 @@ async function main(): Promise<void> {
   const workDir = mkdtempSync(join(tmpdir(), 'tenantgate-bench-'));
   const started = Date.now();
   const results: ScenarioResult[] = [];
-  const extras: Extras = { verification: [], introspection: [], startup: [], hub_group_page: { measured: false, reason: 'no large-network scenario ran' } };
+  const extras: Extras = { largeVsExample: [], verification: [], introspection: [], startup: [], hub_group_page: { measured: false, reason: 'no large-network scenario ran' } };
   try {
     for (const scenario of selected) await runScenario(scenario, workDir, profileDir, results, extras);
   } finally {
@@ -309,7 +330,11 @@ async function main(): Promise<void> {
     settings: { ...currentSettings, load_generator: 'autocannon 8 in the bench process; servers in child processes; all on one machine over loopback' },
     machine: machine(),
     scenarios: results,
-    ...extras,
+    verification: extras.verification,
+    introspection: extras.introspection,
+    startup: extras.startup,
+    hub_group_page: extras.hub_group_page,
+    large_vs_example: extras.largeVsExample,
   };
   writeFileSync(resolve(repoRoot, options.out), `${JSON.stringify(file, null, 2)}\n`);
   process.stdout.write(`${formatTable(results, true)}\n`);

@@ -29,6 +29,8 @@ export interface SeededData {
   /** Space-separated scopes every seeded connection has consented to and every request names. */
   scope: string;
   clients: ClientCredentials[];
+  /** The example customer's App 1, also present beside a large network. */
+  exampleClients: ClientCredentials[];
   hub?: HubAccount;
 }
 
@@ -51,7 +53,7 @@ const INSERT_CHUNK = 500;
  * Builds the example customer through the domain services (the same code as `tenantgate demo`)
  * and returns App 1's credentials. App 1 is the connection whose tenants the benchmark requests.
  */
-async function seedExample(env: Record<string, string>): Promise<{ db: Db; domain: DomainContext; data: SeededData; appId: string; consentScopes: string }> {
+async function seedExample(env: Record<string, string>): Promise<{ db: Db; domain: DomainContext; data: Omit<SeededData, 'exampleClients'>; appId: string; consentScopes: string }> {
   const config = loadConfig(env);
   const db = openDb(config.databaseUrl);
   await migrateLatest(db);
@@ -164,10 +166,10 @@ async function seedHubAdministrator(domain: DomainContext, networkId: string): P
 export async function seedDatabase(env: Record<string, string>, large?: LargeNetworkSize): Promise<SeededData> {
   const example = await seedExample(env);
   try {
-    if (!large) return example.data;
+    if (!large) return { ...example.data, exampleClients: example.data.clients };
     const { networkId, clients } = await seedLargeNetwork(example.db, example.domain.keys.secretHash, example.appId, example.consentScopes, large);
     const hub = await seedHubAdministrator(example.domain, networkId);
-    return { ...example.data, clients, hub };
+    return { ...example.data, clients, exampleClients: example.data.clients, hub };
   } finally {
     await example.db.destroy();
   }

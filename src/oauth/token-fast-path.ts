@@ -1,8 +1,9 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomFillSync, randomUUID } from 'node:crypto';
 import { IncomingMessage, type ServerResponse } from 'node:http';
 import { parse as parseForm } from 'node:querystring';
 
 import { CompactSign, importJWK, type CryptoKey } from 'jose';
+import { errors } from 'oidc-provider';
 
 import { effectiveRateLimit } from '../domain/app-rate-limits.js';
 import { TENANT_ID_PATTERN } from '../domain/validation.js';
@@ -41,12 +42,16 @@ export interface TokenFastPathDeps {
   logger: Logger;
 }
 
-const FORM_TYPE = /^application\/x-www-form-urlencoded(?:\s*;\s*charset="?utf-8"?)?$/i;
+// Optional whitespace in HTTP is spaces and tabs only (RFC 9110 §5.6.3); \s would also match U+00A0.
+const FORM_TYPE = /^application\/x-www-form-urlencoded(?:[ \t]*;[ \t]*charset="?utf-8"?)?$/i;
 const CONTENT_LENGTH = /^\d{1,9}$/;
 const BASE64 = /^([A-Za-z0-9+/]+)(={0,2})$/;
 // RFC 6749 Appendix A: client IDs and secrets are VSCHARs.
 const NOT_VSCHAR = /[^\x20-\x7E]/;
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,80}$/;
+// RFC 6749 §3.3: scope tokens separated by single spaces. oidc-provider rejects anything else
+// with invalid_scope before the grant runs.
+const SCOPE_SYNTAX = /^[\x21\x23-\x5B\x5D-\x7E]+(?: [\x21\x23-\x5B\x5D-\x7E]+)*$/;
 // The parameters of a request the fast path can handle alone; anything else takes the full path.
 const PARAMETERS = new Set(['grant_type', 'tenant', 'scope', 'resource']);
 // Headers that ask for behaviour only the full path has: CORS, DPoP, attestation-based client auth.
@@ -64,9 +69,31 @@ const TOKEN_RESPONSE_HEADERS: Record<string, string> = {
   Vary: 'Origin',
   'Access-Control-Allow-Origin': '*',
   'Access-Control-Expose-Headers': 'WWW-Authenticate',
-  'Cache-Control': 'no-store',
+  // Lower case, as oidc-provider sets it.
+  'cache-control': 'no-store',
   'Content-Type': 'application/json; charset=utf-8',
 };
+
+const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+// oidc-provider's jti: 43 characters drawn uniformly from the 64 base64url characters.
+const TOKEN_ID_LENGTH = 43;
+
+/** Random token IDs in oidc-provider's format, cut from a pool so most IDs need no system call. */
+class TokenIds {
+  readonly #pool = Buffer.alloc(TOKEN_ID_LENGTH * 96);
+  #used = this.#pool.length;
+
+  next(): string {
+    if (this.#used + TOKEN_ID_LENGTH > this.#pool.length) {
+      randomFillSync(this.#pool);
+      this.#used = 0;
+    }
+    let id = '';
+    for (let i = this.#used; i < this.#used + TOKEN_ID_LENGTH; i += 1) id += ID_ALPHABET[this.#pool[i]! & 63];
+    this.#used += TOKEN_ID_LENGTH;
+    return id;
+  }
+}
 
 interface Credentials {
   clientId: string;
@@ -108,7 +135,11 @@ function basicCredentials(header: string | undefined): Credentials | undefined {
 function clientAddress(req: IncomingMessage, trustProxy: number): string {
   const forwarded = trustProxy > 0 ? req.headers['x-forwarded-for'] : undefined;
   if (typeof forwarded === 'string' && forwarded !== '') {
-    const hops = forwarded.split(/\s*,\s*/).slice(-trustProxy);
+    // Koa splits on commas and trims each part with String.prototype.trim, U+00A0 included.
+    const hops = forwarded
+      .split(',')
+      .map((hop) => hop.trim())
+      .slice(-trustProxy);
     if (hops[0]) return hops[0];
   }
   return req.socket.remoteAddress ?? '';
@@ -151,6 +182,7 @@ function replay(req: IncomingMessage, body: Buffer): IncomingMessage {
  */
 export function createTokenFastPath(deps: TokenFastPathDeps): (req: IncomingMessage, res: ServerResponse, full: FullPath) => Promise<void> {
   const tokenBodyLimit = bodyLimitFor(OAUTH_ROUTES.token);
+  const tokenIds = new TokenIds();
   const signingKeys = new Map<string, Promise<CryptoKey>>();
 
   function signingKey(keys: LoadedKeys): Promise<CryptoKey> {
@@ -186,6 +218,7 @@ export function createTokenFastPath(deps: TokenFastPathDeps): (req: IncomingMess
     }
     const { tenant, scope: requestedScope, resource } = form as Record<string, string | undefined>;
     if (form.grant_type !== 'client_credentials' || tenant === undefined || !TENANT_ID_PATTERN.test(tenant)) return undefined;
+    if (requestedScope !== undefined && !SCOPE_SYNTAX.test(requestedScope)) return undefined;
     const credentials = basicCredentials(req.headers.authorization);
     if (credentials === undefined) return undefined;
 
@@ -219,7 +252,7 @@ export function createTokenFastPath(deps: TokenFastPathDeps): (req: IncomingMess
     const ttl = client.record.tokenTtl;
     const claims = {
       tenant,
-      jti: randomBytes(32).toString('base64url'),
+      jti: tokenIds.next(),
       sub: client.clientId,
       iat: now,
       exp: now + ttl,
@@ -275,7 +308,8 @@ export function createTokenFastPath(deps: TokenFastPathDeps): (req: IncomingMess
           },
           (err: unknown) => {
             // Storage, Redis and back-off errors reach the full path too, which logs and reports them.
-            if (!(err instanceof RateLimitedError) && !(err instanceof StorageUnavailableError)) {
+            // OAuth errors (an unconsented scope, an unknown resource) are the client's; the full path reports them.
+            if (!(err instanceof RateLimitedError) && !(err instanceof StorageUnavailableError) && !(err instanceof errors.OIDCProviderError)) {
               deps.logger.warn({ err }, 'token fast path failed; the full path handles the request');
             }
             return full(replay(req, body), res);

@@ -12,25 +12,48 @@ const PER_RESPONSE_HEADERS = new Set(['x-request-id', 'date', 'content-length'])
 // Claims that differ between any two tokens.
 const PER_TOKEN_CLAIMS = new Set(['jti', 'iat', 'exp']);
 
+interface RawResponse extends TokenResponse {
+  /** Header names as the server wrote them, in order. */
+  rawNames: string[];
+}
+
 /**
- * Sends a token request with a chunked body. The fast path takes only requests with a
- * Content-Length, so this one always goes through Koa and oidc-provider.
+ * Sends a token request over node:http. A chunked body has no Content-Length, which the fast
+ * path requires, so with `chunked` the request always goes through Koa and oidc-provider.
  */
-function chunkedTokenRequest(url: string, authorization: string, form: string): Promise<TokenResponse> {
+function sendToken(url: string, headers: Record<string, string>, form: string, chunked: boolean): Promise<RawResponse> {
+  const framing = chunked ? { 'transfer-encoding': 'chunked' } : { 'content-length': String(Buffer.byteLength(form)) };
   return new Promise((resolve, reject) => {
-    const req = request(`${url}/token`, { method: 'POST', headers: { authorization, 'content-type': 'application/x-www-form-urlencoded', 'transfer-encoding': 'chunked' } }, (res) => {
+    const req = request(`${url}/token`, { method: 'POST', headers: { ...headers, ...framing } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => {
-        const headers = new Headers();
-        for (const [name, value] of Object.entries(res.headers)) if (typeof value === 'string') headers.set(name, value);
-        resolve({ status: res.statusCode ?? 0, headers, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown> });
+        const parsed = new Headers();
+        for (const [name, value] of Object.entries(res.headers)) if (typeof value === 'string') parsed.set(name, value);
+        const rawNames = res.rawHeaders.filter((_, index) => index % 2 === 0);
+        resolve({ status: res.statusCode ?? 0, headers: parsed, rawNames, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown> });
       });
     });
     req.on('error', reject);
-    req.write(form.slice(0, 10));
-    req.end(form.slice(10));
+    // Buffers, because Node writes the headers together with a first string chunk in that
+    // chunk's encoding, which would send header bytes above 0x7F as UTF-8 rather than as octets.
+    const body = Buffer.from(form);
+    req.write(body.subarray(0, 10));
+    req.end(body.subarray(10));
   });
+}
+
+function chunkedTokenRequest(url: string, authorization: string, form: string): Promise<RawResponse> {
+  return sendToken(url, { authorization, 'content-type': 'application/x-www-form-urlencoded' }, form, true);
+}
+
+/** Sends one request on both paths and expects the same status and body (apart from the token). */
+async function expectSamePaths(url: string, name: string, headers: Record<string, string>, form: string): Promise<RawResponse> {
+  const fast = await sendToken(url, headers, form, false);
+  const full = await sendToken(url, headers, form, true);
+  const outcome = (response: RawResponse) => ({ name, status: response.status, body: { ...response.body, access_token: typeof response.body.access_token } });
+  expect(outcome(fast)).toEqual(outcome(full));
+  return fast;
 }
 
 function comparableHeaders(response: TokenResponse): Record<string, string> {
@@ -45,6 +68,35 @@ function comparableToken(token: string): { header: Record<string, unknown>; clai
   const claims = decodeJwtPart(token, 1);
   return { header: decodeJwtPart(token, 0), claims: Object.fromEntries(Object.entries(claims).filter(([name]) => !PER_TOKEN_CLAIMS.has(name))) };
 }
+
+describe('token fast path behind a proxy', () => {
+  let server: TestServer;
+  let demo: Awaited<ReturnType<typeof setUpDemo>>;
+
+  beforeAll(async () => {
+    server = await startServer({ env: { TRUST_PROXY: '1' } });
+    demo = await setUpDemo(server);
+  });
+
+  afterAll(async () => {
+    await server.stop();
+  });
+
+  test('back-off keys on the address Koa derives', async () => {
+    const { client_id: clientId, client_secret: secret } = demo.app1;
+    const form = 'grant_type=client_credentials&tenant=1';
+    const from = (address: string, password: string) => ({ authorization: basic(clientId, password), 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': address });
+    for (let i = 0; i < 12; i += 1) await sendToken(server.url, from('198.51.100.7', `${secret}x`), form, false);
+
+    // Koa trims U+00A0 around the address, so this is the blocked address on both paths.
+    for (const address of ['198.51.100.7', '\u00a0198.51.100.7', '198.51.100.7\u00a0', '203.0.113.9, 198.51.100.7']) {
+      const response = await expectSamePaths(server.url, `X-Forwarded-For ${JSON.stringify(address)}`, from(address, secret), form);
+      expect({ address, status: response.status }).toEqual({ address, status: 429 });
+    }
+    const elsewhere = await sendToken(server.url, from('198.51.100.8', secret), form, false);
+    expect(elsewhere.status).toBe(200);
+  });
+});
 
 describe('token fast path', () => {
   let server: TestServer;
@@ -150,6 +202,38 @@ describe('token fast path', () => {
       expect({ name, status: fast.status }).toEqual({ name, status: full.status });
       expect({ name, body: { ...fast.body, access_token: typeof fast.body.access_token } }).toEqual({ name, body: { ...full.body, access_token: typeof full.body.access_token } });
     }
+  });
+
+  test('odd scopes and content types match', async () => {
+    const headers = { authorization: basic(demo.app1.client_id, demo.app1.client_secret), 'content-type': 'application/x-www-form-urlencoded' };
+    for (const scope of [' jobs:read', 'jobs:read ', 'jobs:read  jobs:write', ' ', 'jobs:read\tjobs:write', 'jobs:read jobs:read']) {
+      await expectSamePaths(server.url, `scope ${JSON.stringify(scope)}`, headers, new URLSearchParams({ grant_type: 'client_credentials', tenant: '1', scope }).toString());
+    }
+    const form = 'grant_type=client_credentials&tenant=1';
+    for (const contentType of ['application/x-www-form-urlencoded\u00a0; charset=utf-8', 'application/x-www-form-urlencoded ;\tcharset=utf-8', 'APPLICATION/X-WWW-FORM-URLENCODED; charset="UTF-8"']) {
+      await expectSamePaths(server.url, `content type ${JSON.stringify(contentType)}`, { ...headers, 'content-type': contentType }, form);
+    }
+  });
+
+  test('header names are written alike', async () => {
+    const headers = { authorization: basic(demo.app1.client_id, demo.app1.client_secret), 'content-type': 'application/x-www-form-urlencoded' };
+    const form = 'grant_type=client_credentials&tenant=2';
+    const fast = await sendToken(server.url, headers, form, false);
+    const full = await sendToken(server.url, headers, form, true);
+    const names = (response: RawResponse) => response.rawNames.filter((name) => !PER_RESPONSE_HEADERS.has(name.toLowerCase())).sort();
+    expect(names(fast)).toEqual(names(full));
+  });
+
+  test('token IDs match oidc-provider format', async () => {
+    const lastCharacters = new Set<string>();
+    for (let i = 0; i < 40; i += 1) {
+      const response = await requestToken(server, demo.app1.client_id, demo.app1.client_secret, { tenant: '1' });
+      const jti = String(decodeJwtPart(String(response.body.access_token), 1).jti);
+      expect(jti).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      lastCharacters.add(jti.slice(-1));
+    }
+    // 32 random bytes in base64url end in one of only 16 characters; 43 random characters do not.
+    expect(lastCharacters.size).toBeGreaterThan(16);
   });
 
   test('a rate limit refusal reaches the client in the usual shape', async () => {
