@@ -20,6 +20,7 @@ import { systemClock, type Actor } from '../domain/types.js';
 import { activateNextKey, ensureSigningKey, listKeys, publishNextKey } from '../oauth/signing-keys.js';
 import { exportAuditEvents } from '../storage/audit.js';
 import { findConnectionNetwork } from '../storage/connections.js';
+import { findGroupNetwork } from '../storage/groups.js';
 import { migrateLatest, openDb, type Db } from '../storage/db.js';
 import { ChangeNotices } from './change-notices.js';
 import { buildDemo } from './demo.js';
@@ -252,13 +253,14 @@ export function buildCli(): Command {
     .command('update')
     .description('add or remove tenants of a group, or rename it')
     .argument('<group-id>', 'group ID')
-    .requiredOption('--network <id>', 'network ID the group belongs to')
+    .option('--network <id>', "network ID the group belongs to (default: the group's own)")
     .option('--add <ids>', 'comma-separated tenant IDs to add', list)
     .option('--remove <ids>', 'comma-separated tenant IDs to remove', list)
     .option('--name <name>', 'new group name')
-    .action(async (groupId: string, options: { network: string; add?: string[]; remove?: string[]; name?: string }, command: Command) => {
-      await withSession(async ({ ctx, actor }) => {
-        const result = await updateGroup(ctx, actor, options.network, groupId, { name: options.name, add: options.add, remove: options.remove });
+    .action(async (groupId: string, options: { network?: string; add?: string[]; remove?: string[]; name?: string }, command: Command) => {
+      await withSession(async ({ ctx, actor, db }) => {
+        const networkId = options.network ?? (await networkOfGroup(db, groupId));
+        const result = await updateGroup(ctx, actor, networkId, groupId, { name: options.name, add: options.add, remove: options.remove });
         print(output(command), { id: groupId, ...result }, () => `group ${groupId}: added ${result.added.length}, removed ${result.removed.length}`);
       });
     });
@@ -266,10 +268,11 @@ export function buildCli(): Command {
     .command('delete')
     .description('delete a group and cut all its connections')
     .argument('<group-id>', 'group ID')
-    .requiredOption('--network <id>', 'network ID the group belongs to')
-    .action(async (groupId: string, options: { network: string }, command: Command) => {
-      await withSession(async ({ ctx, actor }) => {
-        const result = await deleteGroup(ctx, actor, options.network, groupId);
+    .option('--network <id>', "network ID the group belongs to (default: the group's own)")
+    .action(async (groupId: string, options: { network?: string }, command: Command) => {
+      await withSession(async ({ ctx, actor, db }) => {
+        const networkId = options.network ?? (await networkOfGroup(db, groupId));
+        const result = await deleteGroup(ctx, actor, networkId, groupId);
         print(output(command), { id: groupId, deleted: true, disconnected_connections: result.disconnected }, () => `group ${groupId} deleted; ${result.disconnected.length} connections cut`);
       });
     });
@@ -442,6 +445,12 @@ export function buildCli(): Command {
 }
 
 /** The CLI acts as the operator, across networks, so it may look a connection's network up. */
+async function networkOfGroup(db: Db, groupId: string): Promise<string> {
+  const networkId = await findGroupNetwork(db, groupId);
+  if (networkId === undefined) throw new DomainError('group.not_found', 404, `group ${JSON.stringify(groupId)} was not found`);
+  return networkId;
+}
+
 async function networkOfConnection(db: Db, connectionId: string): Promise<string> {
   const networkId = await findConnectionNetwork(db, connectionId);
   if (networkId === undefined) throw new DomainError('connection.not_found', 404, `connection ${JSON.stringify(connectionId)} was not found`);

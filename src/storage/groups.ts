@@ -14,6 +14,12 @@ export async function getGroupRow(db: Knex | Knex.Transaction, networkId: string
   return db<GroupRow>('groups').where({ network_id: networkId, id }).first('id', 'network_id', 'name');
 }
 
+/** Returns the network of a group, for commands that name only the group; undefined when none. */
+export async function findGroupNetwork(db: Knex, groupId: string): Promise<string | undefined> {
+  const row = (await db('groups').where('id', groupId).first('network_id')) as { network_id: string } | undefined;
+  return row?.network_id;
+}
+
 export async function findGroupByName(db: Knex | Knex.Transaction, networkId: string, name: string): Promise<GroupRow | undefined> {
   return db<GroupRow>('groups').where({ network_id: networkId, name }).first('id', 'network_id', 'name');
 }

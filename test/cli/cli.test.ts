@@ -53,7 +53,8 @@ describe('tenantgate group update while the server runs', () => {
     const before = await requestToken(server, app1.client_id, app1.client_secret, { tenant: '2' });
     expect(before.status).toBe(200);
 
-    const result = await runCliJson(['group', 'update', app1.group_id, '--network', demo.network.id, '--remove', '2'], server.env);
+    // The fixed form of the command: the group ID alone names the network.
+    const result = await runCliJson(['group', 'update', app1.group_id, '--remove', '2'], server.env);
     expect(result.removed).toEqual(['2']);
 
     const after = await requestToken(server, app1.client_id, app1.client_secret, { tenant: '2' });
@@ -63,6 +64,20 @@ describe('tenantgate group update while the server runs', () => {
     await runCliJson(['group', 'update', app1.group_id, '--network', demo.network.id, '--add', '2'], server.env);
     const restored = await requestToken(server, app1.client_id, app1.client_secret, { tenant: '2' });
     expect(restored.status).toBe(200);
+  });
+
+  test('--network of another network finds no group and changes nothing', async () => {
+    const app1 = demo.connections[0]!;
+    const other = await runCliJson<{ id: string }>(['network', 'create', '--name', 'Elsewhere Network'], server.env);
+    const result = await runCli(['group', 'update', app1.group_id, '--network', other.id, '--remove', '15', '--json'], server.env);
+    expect(result.code).not.toBe(0);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain('was not found');
+
+    const deleted = await runCli(['group', 'delete', app1.group_id, '--network', other.id, '--json'], server.env);
+    expect(deleted.code).not.toBe(0);
+    const still = await requestToken(server, app1.client_id, app1.client_secret, { tenant: '15' });
+    expect(still.status).toBe(200);
   });
 
   test('secret generate with --grace 0 stops the old secret on the next request', async () => {
