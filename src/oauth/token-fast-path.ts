@@ -173,7 +173,7 @@ function replay(req: IncomingMessage, body: Buffer): IncomingMessage {
  * to the full path.
  *
  * The checks are the full path's own functions (freshness, back-off, client, secret, audience,
- * scope, membership, rate limit), run in an order that spends nothing before the last one: a
+ * scope, membership, rate limit), run in an order that spends nothing before the last one. A
  * request that fails any check is replayed to the full path, which runs them all again and
  * writes the error exactly as it always has. Only the rate limit spends something; when it
  * refuses, that refusal goes with the replay, so the full path responds 429 without spending a
@@ -191,7 +191,7 @@ export function createTokenFastPath(deps: TokenFastPathDeps): (req: IncomingMess
       const jwk = keys.privateJwks.find((candidate) => candidate.kid === keys.activeKid);
       if (jwk === undefined) return Promise.reject(new Error('the active signing key is not loaded'));
       key = importJWK(jwk, keys.activeAlg) as Promise<CryptoKey>;
-      // Keys change rarely (rotation); forget the others so a retired key's material goes too.
+      // Keys change only on rotation, and a retired key's material need not stay in memory.
       signingKeys.clear();
       signingKeys.set(keys.activeKid, key);
       key.catch(() => signingKeys.delete(keys.activeKid));

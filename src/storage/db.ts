@@ -16,7 +16,7 @@ export function isSqlite(url: string): boolean {
   return url.startsWith('sqlite:');
 }
 
-/** The absolute path of a SQLite database file, or undefined for Postgres and in-memory SQLite. */
+/** Returns the absolute path of a SQLite database file, or undefined for Postgres and in-memory SQLite. */
 export function sqliteFile(url: string): string | undefined {
   if (!isSqlite(url)) return undefined;
   const filename = url.slice('sqlite:'.length);
