@@ -58,7 +58,7 @@ export async function timeHubPages(url: string, account: HubAccount): Promise<Pa
       const body = await response.text();
       samples.push(performance.now() - started);
       if (response.status !== 200) throw new Error(`GET ${path} returned ${response.status}`);
-      bytes = body.length;
+      bytes = Buffer.byteLength(body);
     }
     samples.sort((a, b) => a - b);
     timings.push({ path, median_ms: Number(samples[Math.floor(samples.length / 2)]!.toFixed(1)), max_ms: Number(samples.at(-1)!.toFixed(1)), bytes });

@@ -15,6 +15,8 @@ export interface ServerProcess {
   readonly startupMs: number;
   /** Resident set size of the server process now, in MiB (Linux /proc). */
   rssMiB(): number;
+  /** Peak resident set size of the server process so far, in MiB (VmHWM in Linux /proc). */
+  rssPeakMiB(): number;
   /** CPU time the server process has used so far, user and system, in seconds (Linux /proc). */
   cpuSeconds(): number;
   stop(): Promise<void>;
@@ -32,9 +34,9 @@ export async function freePort(): Promise<number> {
   });
 }
 
-function readRssMiB(pid: number): number {
+function readStatusMiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const match = /^VmRSS:\s+(\d+) kB$/m.exec(status);
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(status);
   return match ? Number(match[1]) / 1024 : Number.NaN;
 }
 
@@ -96,7 +98,8 @@ export async function startProcess(options: {
     url,
     pid: child.pid!,
     startupMs,
-    rssMiB: () => readRssMiB(child.pid!),
+    rssMiB: () => readStatusMiB(child.pid!, 'VmRSS'),
+    rssPeakMiB: () => readStatusMiB(child.pid!, 'VmHWM'),
     cpuSeconds: () => readCpuSeconds(child.pid!),
     async stop() {
       if (child.exitCode !== null) return;

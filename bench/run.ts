@@ -50,7 +50,7 @@ interface Settings {
 }
 
 const FULL: Settings = { seconds: 3, rounds: 2, largePairs: 4_000, large: { tenants: 100_000, groups: 10_000, tenantsPerGroup: 10, bigGroupTenants: 10_000 }, extrasSeconds: 2 };
-const QUICK: Settings = { seconds: 1, rounds: 1, largePairs: 1_500, large: { tenants: 100_000, groups: 10_000, tenantsPerGroup: 10, bigGroupTenants: 10_000 }, extrasSeconds: 1 };
+const QUICK: Settings = { seconds: 1, rounds: 2, largePairs: 1_500, large: { tenants: 100_000, groups: 10_000, tenantsPerGroup: 10, bigGroupTenants: 10_000 }, extrasSeconds: 1 };
 
 function scenarios(quick: boolean): Scenario[] {
   const all = [1, 8, 32];
@@ -98,7 +98,7 @@ async function measureConnections(tenantgate: ServerProcess, baseline: ServerPro
   return pair;
 }
 
-function summarise(scenario: Scenario, connections: number, pair: Pair, extra: Pick<ScenarioResult, 'rss_mib' | 'startup_ms'>): ScenarioResult {
+function summarise(scenario: Scenario, connections: number, pair: Pair, extra: Pick<ScenarioResult, 'rss_mib' | 'rss_peak_mib' | 'startup_ms'>): ScenarioResult {
   const rps = mean(pair.tenantgate.map((r) => r.rps));
   const baselineRps = mean(pair.baseline.map((r) => r.rps));
   return {
@@ -136,6 +136,7 @@ async function startTenantgate(scenario: Scenario, store: BenchStore, workDir: s
     NODE_ENV: 'production',
     LOG_LEVEL: 'info',
     ...(store.redisUrl ? { REDIS_URL: store.redisUrl } : {}),
+    ...(store.redisKeyPrefix ? { REDIS_KEY_PREFIX: store.redisKeyPrefix } : {}),
     ...threadpoolEnv(),
   };
   const data = await seedDatabase(env, scenario.dataset === 'large' ? currentSettings.large : undefined);
@@ -168,7 +169,7 @@ async function startBaseline(scenario: Scenario, data: SeededData, workDir: stri
 
 let currentSettings: Settings = FULL;
 // The connection count of the large network's comparison with the example customer.
-const SAME_SERVER_CONNECTIONS = 32;
+const COMPARISON_CONNECTIONS = 32;
 
 /** Passes UV_THREADPOOL_SIZE on to both servers alike, for runs that compare pool sizes. */
 function threadpoolEnv(): Record<string, string> {
@@ -204,6 +205,44 @@ async function measureExtras(scenario: Scenario, tenantgate: ServerProcess, requ
   extras.introspection.push({ alg: scenario.alg, connections: 32, rps: Math.round(result.rps), p50_ms: result.p50Ms, p99_ms: result.p99Ms, failures: result.failures });
 }
 
+/**
+ * Measures the "flat cost" target: the large network's requests on its database against the
+ * example customer's requests on a database of the example customer alone, served by a second
+ * tenantgate process of the same scenario, in alternating rounds like the baseline comparison.
+ */
+async function compareWithExample(scenario: Scenario, large: ServerProcess, largeRequests: PreparedRequest[], workDir: string, extras: Extras): Promise<void> {
+  progress(scenario, 'comparing with the example customer on its own database');
+  const name = `${scenario.name}-example`;
+  const store = await createBenchStore(scenario.store, workDir, name);
+  if (!store) return;
+  let example: ServerProcess | undefined;
+  try {
+    const started = await startTenantgate({ ...scenario, name, dataset: 'example' }, store, workDir, undefined);
+    example = started.server;
+    const exampleRequests = tokenRequests(started.data.clients, started.data.scope, Number.POSITIVE_INFINITY);
+    const warmFailures = await warmUp(example.url, exampleRequests, 8);
+    if (warmFailures > 0) throw new Error(`${warmFailures} warm-up requests of ${name} failed`);
+    // measureConnections alternates two servers; here the second is the example customer's.
+    const pair = await measureConnections(large, example, { tenantgate: largeRequests, baseline: exampleRequests }, COMPARISON_CONNECTIONS, currentSettings);
+    const largeRps = mean(pair.tenantgate.map((r) => r.rps));
+    const exampleRps = mean(pair.baseline.map((r) => r.rps));
+    extras.largeVsExample.push({
+      scenario: scenario.name,
+      store: scenario.store,
+      connections: COMPARISON_CONNECTIONS,
+      large_rps: Math.round(largeRps),
+      example_rps: Math.round(exampleRps),
+      large_cpu_us_per_request: Math.round(mean(pair.tenantgate.map((r) => r.cpuMicrosPerRequest))),
+      example_cpu_us_per_request: Math.round(mean(pair.baseline.map((r) => r.cpuMicrosPerRequest))),
+      failures: [...pair.tenantgate, ...pair.baseline].reduce((sum, r) => sum + r.failures, 0),
+      change: Number((largeRps / exampleRps - 1).toFixed(3)),
+    });
+  } finally {
+    await example?.stop();
+    await store.drop();
+  }
+}
+
 function progress(scenario: Scenario, step: string): void {
   process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${scenario.name}: ${step}\n`);
 }
@@ -236,31 +275,14 @@ async function runScenario(scenario: Scenario, workDir: string, profileDir: stri
       progress(scenario, `measuring at ${connections} connections`);
       const settings = { ...currentSettings, seconds: scenario.seconds ?? currentSettings.seconds };
       const pair = await measureConnections(tenantgate, baseline, requests, connections, settings);
-      const result = summarise(scenario, connections, pair, { rss_mib: Math.round(tenantgate.rssMiB()), startup_ms: Math.round(tenantgate.startupMs) });
+      const result = summarise(scenario, connections, pair, { rss_mib: Math.round(tenantgate.rssMiB()), rss_peak_mib: Math.round(tenantgate.rssPeakMiB()), startup_ms: Math.round(tenantgate.startupMs) });
       results.push(result);
       process.stderr.write(`${formatTable([result], false)}\n`);
     }
-    if (scenario.dataset === 'large') {
-      progress(scenario, 'comparing with the example customer on the same server');
-      const exampleRequests = tokenRequests(started.data.exampleClients, started.data.scope, Number.POSITIVE_INFINITY);
-      // measureConnections alternates two request sets; here both go to the same server.
-      const pair = await measureConnections(tenantgate, tenantgate, { tenantgate: tgRequests, baseline: exampleRequests }, SAME_SERVER_CONNECTIONS, currentSettings);
-      const largeRps = mean(pair.tenantgate.map((r) => r.rps));
-      const exampleRps = mean(pair.baseline.map((r) => r.rps));
-      extras.largeVsExample.push({
-        scenario: scenario.name,
-        store: scenario.store,
-        connections: SAME_SERVER_CONNECTIONS,
-        large_rps: Math.round(largeRps),
-        example_rps: Math.round(exampleRps),
-        large_cpu_us_per_request: Math.round(mean(pair.tenantgate.map((r) => r.cpuMicrosPerRequest))),
-        example_cpu_us_per_request: Math.round(mean(pair.baseline.map((r) => r.cpuMicrosPerRequest))),
-        change: Number((largeRps / exampleRps - 1).toFixed(3)),
-      });
-    }
+    if (scenario.dataset === 'large') await compareWithExample(scenario, tenantgate, tgRequests, workDir, extras);
     if (scenario.extras) await measureExtras(scenario, tenantgate, tgRequests, extras);
     if (scenario.extras && scenario.alg === 'RS256') {
-      // The first start above also migrated an empty database and generated a signing key.
+      // The first start above also generated the signing key; the seeding had already migrated the database.
       await tenantgate.stop();
       tenantgate = await started.restart();
       extras.startup.push({ scenario: scenario.name, store: scenario.store, first_start_ms: Math.round(started.server.startupMs), restart_ms: Math.round(tenantgate.startupMs) });
@@ -285,7 +307,7 @@ function machine(): ResultsFile['machine'] {
     node: process.version,
     os: `linux ${release()}`,
     memory_gib: Math.round(totalmem() / 2 ** 30),
-    // Other work on the machine during the run; figures are only comparable within one run.
+    // Load at the end, the bench's own three processes included; figures are only comparable within one run.
     load_average_1m_at_end: Number(loadavg()[0]!.toFixed(2)),
   };
 }
