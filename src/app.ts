@@ -72,28 +72,42 @@ export interface Tenantgate {
 
 const SYSTEM: Actor = { id: 'system' };
 
-/** A count of requests whose handlers are still running, so shutdown can wait for them. */
+/**
+ * The responses whose handlers are still running, so shutdown can wait for them and tell their
+ * clients not to reuse the connection.
+ */
 class InFlight {
-  #count = 0;
+  #closing = false;
+  readonly #responses = new Set<ServerResponse>();
   #drained: (() => void) | undefined;
 
-  readonly start = (): void => {
-    this.#count += 1;
-  };
+  start(res: ServerResponse): void {
+    // A keep-alive connection would otherwise stay open after this response until its idle timeout.
+    if (this.#closing) res.setHeader('Connection', 'close');
+    this.#responses.add(res);
+  }
 
-  readonly end = (): void => {
-    this.#count -= 1;
-    if (this.#count === 0) this.#drained?.();
-  };
+  end(res: ServerResponse): void {
+    this.#responses.delete(res);
+    if (this.#responses.size === 0) this.#drained?.();
+  }
+
+  /** Marks every response not yet started, and every later one, to close its connection. */
+  beginClosing(): void {
+    this.#closing = true;
+    for (const res of this.#responses) if (!res.headersSent) res.setHeader('Connection', 'close');
+  }
 
   idle(): Promise<void> {
-    if (this.#count === 0) return Promise.resolve();
+    if (this.#responses.size === 0) return Promise.resolve();
     return new Promise((resolve) => {
       this.#drained = resolve;
     });
   }
 }
 
+// Interval, during shutdown, between sweeps that close connections which have become idle.
+const IDLE_SWEEP_MS = 50;
 // How often keys are reloaded without a change notice, so an expired retired key leaves the JWKS.
 const KEY_RELOAD_INTERVAL_MS = 60_000;
 // How long start-up waits for Redis before serving in degraded mode (SQL on every request).
@@ -318,8 +332,9 @@ async function assemble(options: TenantgateOptions, config: Config, clock: Clock
         return fullPath(req, res);
       };
       server = createServer(serverOptions(requestLimits), (req, res) => {
-        inFlight.start();
-        tokenFastPath(req, res, toFullPath).then(inFlight.end, inFlight.end);
+        inFlight.start(res);
+        const end = () => inFlight.end(res);
+        tokenFastPath(req, res, toFullPath).then(end, end);
       });
       server.listen(port, host);
       await once(server, 'listening');
@@ -334,9 +349,12 @@ async function assemble(options: TenantgateOptions, config: Config, clock: Clock
     async close() {
       if (server) {
         const closed = once(server, 'close');
+        inFlight.beginClosing();
         server.close();
         server.closeIdleConnections();
-        await closed;
+        // Responses that were being written when close() began leave their connections idle later.
+        const sweep = setInterval(() => server?.closeIdleConnections(), IDLE_SWEEP_MS);
+        await closed.finally(() => clearInterval(sweep));
         // A client that hung up leaves no connection open, but its handler may still be running.
         await inFlight.idle();
       }
