@@ -8,7 +8,7 @@
  * the same machine, over loopback.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +24,14 @@ import { createBenchStore, type BenchStore } from './stores.js';
 import { seedDatabase, type LargeNetworkSize, type SeededData } from './seed.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** The Node flags that `npm start` gives the server, so the bench runs tenantgate the same way. */
+function startFlags(): string[] {
+  const scripts = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+  const match = /\bnode ((?:--\S+ )*)dist\/src\/main\.js/.exec(scripts.start ?? '');
+  if (!match) throw new Error('package.json: the start script does not run node dist/src/main.js');
+  return match[1]!.split(' ').filter(Boolean);
+}
 
 type Alg = 'RS256' | 'ES256' | 'EdDSA';
 
@@ -149,7 +157,7 @@ async function startTenantgate(scenario: Scenario, store: BenchStore, workDir: s
       port,
       readyPath: '/readyz',
       logDir: workDir,
-      nodeOptions: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=tenantgate.${Date.now()}.cpuprofile`] : [],
+      nodeOptions: [...startFlags(), ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=tenantgate.${Date.now()}.cpuprofile`] : [])],
     });
   return { server: await start(), data, restart: start };
 }
