@@ -30,7 +30,11 @@ function startFlags(): string[] {
   const scripts = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
   const match = /\bnode ((?:--\S+ )*)dist\/src\/main\.js/.exec(scripts.start ?? '');
   if (!match) throw new Error('package.json: the start script does not run node dist/src/main.js');
-  return match[1]!.split(' ').filter(Boolean);
+  // A preloaded file is named relative to the package root, where npm runs scripts.
+  return match[1]!
+    .split(' ')
+    .filter(Boolean)
+    .map((flag) => flag.replace(/^--require=\.\//, `--require=${repoRoot}/`));
 }
 
 type Alg = 'RS256' | 'ES256' | 'EdDSA';
