@@ -25,7 +25,7 @@ import { seedDatabase, type LargeNetworkSize, type SeededData } from './seed.js'
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** The Node flags that `npm start` gives the server, so the bench runs tenantgate the same way. */
+/** Returns the Node flags that `npm start` gives the server, so the bench runs tenantgate the same way. */
 function startFlags(): string[] {
   const scripts = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
   const match = /\bnode ((?:--\S+ )*)dist\/src\/main\.js/.exec(scripts.start ?? '');
@@ -219,8 +219,8 @@ async function measureExtras(scenario: Scenario, tenantgate: ServerProcess, requ
 
 /**
  * Measures the "flat cost" target: the large network's requests on its database against the
- * example customer's requests on a database of the example customer alone, served by a second
- * tenantgate process of the same scenario, in alternating rounds like the baseline comparison.
+ * example customer's requests on a database of the example customer alone. A second tenantgate
+ * process of the same scenario serves the latter, in alternating rounds as with the baseline.
  */
 async function compareWithExample(scenario: Scenario, large: ServerProcess, largeRequests: PreparedRequest[], workDir: string, extras: Extras): Promise<void> {
   progress(scenario, 'comparing with the example customer on its own database');

@@ -188,6 +188,7 @@ async function assemble(options: TenantgateOptions, config: Config, clock: Clock
     },
   };
 
+  const audiences = { default: () => catalogue.defaultAudience(), has: (audience: string) => catalogue.has(audience) };
   const outcomes = new WeakMap<IncomingMessage, string>();
   let providerCallback: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | undefined;
   const onSwap = (provider: Provider): void => {
@@ -210,7 +211,7 @@ async function assemble(options: TenantgateOptions, config: Config, clock: Clock
       secretHashKey: domain.keys.secretHash,
       clock,
       hooks,
-      audiences: { default: () => catalogue.defaultAudience(), has: (audience) => catalogue.has(audience) },
+      audiences,
       trustProxy: config.trustProxy > 0,
       admitTokenRequest: (client) => limits.admitTokenRequestOnce(client.clientId, effectiveRateLimit(client.record)),
       ephemeralStore: shared.configured ? shared.store('oidc') : undefined,
@@ -259,7 +260,7 @@ async function assemble(options: TenantgateOptions, config: Config, clock: Clock
     secretHashKey: domain.keys.secretHash,
     clock,
     keys: () => providers.keys,
-    audiences: { default: () => catalogue.defaultAudience(), has: (audience) => catalogue.has(audience) },
+    audiences,
     watcher,
     limits,
     trustProxy: config.trustProxy,

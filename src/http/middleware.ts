@@ -10,11 +10,25 @@ import { RETRY_AFTER_SECONDS, StorageUnavailableError, STORAGE_UNAVAILABLE_DESCR
 import { loggablePath } from './loggable-path.js';
 import { RequestAbortedError } from './read-body.js';
 
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,80}$/;
+
+/** Returns the caller's X-Request-Id when it is a plain token, or a new random one. */
+export function requestIdFor(incoming: string | undefined): string {
+  return incoming !== undefined && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+}
+
+/** Headers on every response that is not a page: JSON and plain text need nothing loaded or framed. */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+  'X-Frame-Options': 'DENY',
+  'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+};
+
 export function requestLog(logger: Logger) {
   return async function logRequest(ctx: Context, next: Next): Promise<void> {
     const started = process.hrtime.bigint();
-    const incoming = ctx.get('x-request-id');
-    ctx.state.requestId = /^[A-Za-z0-9._-]{1,80}$/.test(incoming) ? incoming : randomUUID();
+    ctx.state.requestId = requestIdFor(ctx.get('x-request-id'));
     ctx.set('X-Request-Id', ctx.state.requestId as string);
     try {
       await next();
@@ -74,10 +88,7 @@ export function errorHandler(logger: Logger, issuer: string) {
 }
 
 export async function securityHeaders(ctx: Context, next: Next): Promise<void> {
-  ctx.set('X-Content-Type-Options', 'nosniff');
-  ctx.set('Referrer-Policy', 'no-referrer');
-  ctx.set('X-Frame-Options', 'DENY');
-  // JSON and plain responses need nothing loaded or framed; pages set their own policy.
-  ctx.set('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
+  // Pages set their own Content-Security-Policy over this one.
+  ctx.set(SECURITY_HEADERS);
   await next();
 }

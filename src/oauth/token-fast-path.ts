@@ -1,4 +1,4 @@
-import { randomFillSync, randomUUID } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import { IncomingMessage, type ServerResponse } from 'node:http';
 import { parse as parseForm } from 'node:querystring';
 
@@ -6,8 +6,8 @@ import { CompactSign, importJWK, type CryptoKey } from 'jose';
 import { errors } from 'oidc-provider';
 
 import { effectiveRateLimit } from '../domain/app-rate-limits.js';
-import { TENANT_ID_PATTERN } from '../domain/validation.js';
 import type { Metrics } from '../http/metrics.js';
+import { requestIdFor, SECURITY_HEADERS } from '../http/middleware.js';
 import { RateLimitedError, type RateLimits } from '../http/rate-limits.js';
 import { bodyLimitFor } from '../http/request-limits.js';
 import type { Logger } from '../logger.js';
@@ -17,6 +17,7 @@ import { verifyClientSecret, type SecretCheckHooks } from './client-secret.js';
 import type { EpochWatcher } from './freshness.js';
 import { StorageUnavailableError } from './storage-unavailable.js';
 import { resolveAudience, resolveScope } from './grants/client-credentials.js';
+import { checkTenant } from './tenant-check.js';
 import { OAUTH_ROUTES } from './provider.js';
 import type { LoadedKeys } from './signing-keys.js';
 
@@ -48,7 +49,6 @@ const CONTENT_LENGTH = /^\d{1,9}$/;
 const BASE64 = /^([A-Za-z0-9+/]+)(={0,2})$/;
 // RFC 6749 Appendix A: client IDs and secrets are VSCHARs.
 const NOT_VSCHAR = /[^\x20-\x7E]/;
-const REQUEST_ID = /^[A-Za-z0-9._-]{1,80}$/;
 // RFC 6749 §3.3: scope tokens separated by single spaces. oidc-provider rejects anything else
 // with invalid_scope before the grant runs.
 const SCOPE_SYNTAX = /^[\x21\x23-\x5B\x5D-\x7E]+(?: [\x21\x23-\x5B\x5D-\x7E]+)*$/;
@@ -61,10 +61,7 @@ const FULL_PATH_HEADERS = ['origin', 'dpop', 'oauth-client-attestation', 'oauth-
 // RFC 6749 §5.1 caching) and oidc-provider's CORS defaults, so clients see the same response
 // from both paths.
 const TOKEN_RESPONSE_HEADERS: Record<string, string> = {
-  'X-Content-Type-Options': 'nosniff',
-  'Referrer-Policy': 'no-referrer',
-  'X-Frame-Options': 'DENY',
-  'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+  ...SECURITY_HEADERS,
   Pragma: 'no-cache',
   Vary: 'Origin',
   'Access-Control-Allow-Origin': '*',
@@ -175,9 +172,9 @@ function replay(req: IncomingMessage, body: Buffer): IncomingMessage {
  * The checks are the full path's own functions (freshness, back-off, client, secret, audience,
  * scope, membership, rate limit), run in an order that spends nothing before the last one. A
  * request that fails any check is replayed to the full path, which runs them all again and
- * writes the error exactly as it always has. Only the rate limit spends something; when it
- * refuses, that refusal goes with the replay, so the full path responds 429 without spending a
- * second token. The token is signed with the same key and has the same header and claims as
+ * writes the error exactly as it always has. Only the rate limit spends something. When it
+ * rejects a request, the rejection goes with the replay, so the full path responds 429 without
+ * spending a second token. The token is signed with the same key and has the same header and claims as
  * oidc-provider's, and the response has the same headers and body.
  */
 export function createTokenFastPath(deps: TokenFastPathDeps): (req: IncomingMessage, res: ServerResponse, full: FullPath) => Promise<void> {
@@ -217,7 +214,7 @@ export function createTokenFastPath(deps: TokenFastPathDeps): (req: IncomingMess
       if (!PARAMETERS.has(name) || typeof value !== 'string' || value === '') return undefined;
     }
     const { tenant, scope: requestedScope, resource } = form as Record<string, string | undefined>;
-    if (form.grant_type !== 'client_credentials' || tenant === undefined || !TENANT_ID_PATTERN.test(tenant)) return undefined;
+    if (form.grant_type !== 'client_credentials' || tenant === undefined) return undefined;
     if (requestedScope !== undefined && !SCOPE_SYNTAX.test(requestedScope)) return undefined;
     const credentials = basicCredentials(req.headers.authorization);
     if (credentials === undefined) return undefined;
@@ -236,7 +233,7 @@ export function createTokenFastPath(deps: TokenFastPathDeps): (req: IncomingMess
 
     const audience = resolveAudience(resource, client, { defaultAudience: deps.audiences.default, isKnownAudience: deps.audiences.has });
     const scope = resolveScope(requestedScope, client, audience);
-    if (!(await deps.clients.isMember(client.record.groupId, tenant))) return undefined;
+    await checkTenant(tenant, deps.clients, client);
 
     try {
       await deps.limits.admitTokenRequest(client.clientId, effectiveRateLimit(client.record));
@@ -267,7 +264,7 @@ export function createTokenFastPath(deps: TokenFastPathDeps): (req: IncomingMess
 
   function respond(req: IncomingMessage, res: ServerResponse, json: string, started: bigint): void {
     const incoming = req.headers['x-request-id'];
-    const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    const requestId = requestIdFor(typeof incoming === 'string' ? incoming : undefined);
     res.statusCode = 200;
     res.setHeader('X-Request-Id', requestId);
     for (const name in TOKEN_RESPONSE_HEADERS) res.setHeader(name, TOKEN_RESPONSE_HEADERS[name]!);
