@@ -17,7 +17,7 @@ export function requestIdFor(incoming: string | undefined): string {
   return incoming !== undefined && REQUEST_ID.test(incoming) ? incoming : randomUUID();
 }
 
-/** Headers on every response that is not a page: JSON and plain text need nothing loaded or framed. */
+/** Headers on every response. JSON and plain text need nothing loaded or framed, and pages replace the policy. */
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'no-referrer',
