@@ -106,6 +106,30 @@ class InFlight {
   }
 }
 
+/**
+ * Cache refreshes and periodic reloads that run outside any request. Shutdown stops starting them
+ * and waits for those running: a query that needs a pool connection while knex destroys the pool
+ * never gets one, and its 60 s acquire timer would keep the process alive.
+ */
+class BackgroundWork {
+  #stopped = false;
+  readonly #running = new Set<Promise<unknown>>();
+
+  /** Runs `task` unless shutdown has begun; its failure goes to `onError`. */
+  run(task: () => Promise<unknown>, onError: (err: unknown) => void): void {
+    if (this.#stopped) return;
+    const running = task().catch(onError);
+    this.#running.add(running);
+    void running.finally(() => this.#running.delete(running));
+  }
+
+  /** Refuses new tasks and resolves when the running ones have settled. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    while (this.#running.size > 0) await Promise.all(this.#running);
+  }
+}
+
 // Interval, during shutdown, between sweeps that close connections which have become idle.
 const IDLE_SWEEP_MS = 50;
 // How often keys are reloaded without a change notice, so an expired retired key leaves the JWKS.
@@ -137,10 +161,12 @@ async function assemble(options: TenantgateOptions, config: Config, clock: Clock
     clients.invalidate();
     await Promise.all([catalogue.refresh(), holder?.reload()]);
   };
+  const background = new BackgroundWork();
   const refreshInBackground = (reason: string): void => {
-    refreshAfterChange()
-      .then(() => shared.report())
-      .catch((err: unknown) => logger.error({ err, reason }, 'failed to refresh caches after a change'));
+    background.run(
+      () => refreshAfterChange().then(() => shared.report()),
+      (err) => logger.error({ err, reason }, 'failed to refresh caches after a change'),
+    );
   };
 
   // Redis tells the other instances about each change at once, so an idle instance rebuilds its
@@ -312,8 +338,14 @@ async function assemble(options: TenantgateOptions, config: Config, clock: Clock
   authFailures.start();
   // Retired keys leave the JWKS when their last token has expired, even if nothing else changes.
   const keyTimer = setInterval(() => {
-    providers.reload().catch((err: unknown) => logger.warn({ err }, 'failed to reload signing keys'));
-    revocations.purgeExpired().catch((err: unknown) => logger.warn({ err }, 'failed to purge expired revocations'));
+    background.run(
+      () => providers.reload(),
+      (err) => logger.warn({ err }, 'failed to reload signing keys'),
+    );
+    background.run(
+      () => revocations.purgeExpired(),
+      (err) => logger.warn({ err }, 'failed to purge expired revocations'),
+    );
   }, KEY_RELOAD_INTERVAL_MS);
   keyTimer.unref();
 
@@ -360,6 +392,7 @@ async function assemble(options: TenantgateOptions, config: Config, clock: Clock
         await inFlight.idle();
       }
       clearInterval(keyTimer);
+      await background.stop();
       await lastUsed.stop();
       await authFailures.stop();
       await shared.close();

@@ -25,6 +25,9 @@ async function main(): Promise<void> {
   logger.info({ url, issuer: config.issuer, ms: Date.now() - started }, 'tenantgate listening');
 
   let stopping = false;
+  // Shutdown waits for this start-up step: a query sent while knex closes its pool never gets a
+  // connection, and its acquire timer would keep the process alive.
+  let firstOperatorStep: Promise<unknown> = Promise.resolve();
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
@@ -34,8 +37,9 @@ async function main(): Promise<void> {
       process.exit(1);
     }, SHUTDOWN_GRACE_MS);
     timer.unref();
-    tenantgate
-      .close()
+    firstOperatorStep
+      .catch(() => undefined)
+      .then(() => tenantgate.close())
       .then(() => {
         logger.info('stopped');
         logger.flush();
@@ -53,11 +57,9 @@ async function main(): Promise<void> {
   process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled promise rejection'));
 
   // The link is a credential, so it goes to the terminal as plain text and never through the logger.
-  // A SIGTERM during this step closes the database under it; that is a shutdown, not a failure.
-  const first = await ensureFirstOperator(tenantgate.domain, config.issuer).catch((err: unknown) => {
-    if (stopping) return undefined;
-    throw err;
-  });
+  const step = ensureFirstOperator(tenantgate.domain, config.issuer);
+  firstOperatorStep = step;
+  const first = await step;
   if (first) {
     process.stdout.write(`\nNo users yet. Sign in as the first operator (${first.email}) with this one-time link, valid until ${new Date(first.expiresAt).toISOString()}:\n\n  ${first.url}\n\n`);
   }

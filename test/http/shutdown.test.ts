@@ -54,4 +54,14 @@ describe('shutdown', () => {
     expect(closed).toBe(true);
     agent.destroy();
   });
+
+  test('lets a cache refresh started by a change finish before it closes the database', async () => {
+    const other = await startServer();
+    // A change schedules a refresh in the background; close() begins before its first query returns.
+    other.tg.domain.onChange();
+    await other.stop();
+    // Before, the refresh lost its connection to the closing pool, and its next query waited 60 s
+    // for a connection that never came, holding the process open after "stopped".
+    expect(other.logs.lines.filter((line) => JSON.parse(line).level >= 50)).toEqual([]);
+  });
 });
