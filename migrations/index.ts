@@ -6,6 +6,7 @@ import * as developerPortal from './20261204200000_developer_portal.js';
 import * as rateLimits from './20261204300000_rate_limits.js';
 import * as auditAppendOnly from './20261204400000_audit_append_only.js';
 import * as adminApiKeys from './20261204500000_admin_api_keys.js';
+import * as revocationEpoch from './20261205000000_revocation_epoch.js';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -22,4 +23,5 @@ export const migrations: ReadonlyArray<readonly [name: string, migration: Migrat
   ['20261204300000_rate_limits', rateLimits],
   ['20261204400000_audit_append_only', auditAppendOnly],
   ['20261204500000_admin_api_keys', adminApiKeys],
+  ['20261205000000_revocation_epoch', revocationEpoch],
 ];

@@ -251,7 +251,7 @@ async function assemble(options: TenantgateOptions, config: Config, clock: Clock
   await shared.report().catch(() => undefined);
 
   const verifier = new TokenVerifier(providers, config.issuer, clock);
-  const revocations = new RevocationList(db, clock, shared.configured ? shared.store('revoked') : undefined);
+  const revocations = new RevocationList(db, clock, watcher, shared.configured ? shared.store('revoked') : undefined);
   const liveDeps = { clients, verifier, revocations, secretHashKey: domain.keys.secretHash, clock, hooks };
 
   /** Detects changes made by other processes before the request reads any cache. */

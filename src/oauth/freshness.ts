@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 
-import { readEpoch } from '../storage/epoch.js';
+import { readEpochs } from '../storage/epoch.js';
 import type { WalIndexSignal } from '../storage/wal-index-signal.js';
 
 const NO_CHANGE = Promise.resolve(false);
@@ -16,12 +16,16 @@ const NO_CHANGE = Promise.resolve(false);
  * this turns one read per request into about two per batch of concurrent requests, with the
  * same guarantee as a read of its own.
  *
+ * The same read returns the revocation counter, which `revocationEpoch` exposes without a
+ * refresh: after a check resolves, it counts every revocation committed before the check.
+ *
  * On SQLite, a WAL-index signal skips the read while no connection has committed since the last
  * read that completed. The signal is sampled before that read starts, so an unchanged sample
  * proves that the read saw every commit acknowledged before the check.
  */
 export class EpochWatcher {
   #lastSeen: number | undefined;
+  #revocations = 0;
   #running: Promise<boolean> | undefined;
   #next: Promise<boolean> | undefined;
   /** The signal's sample taken just before the last read that completed, with its refresh. */
@@ -57,10 +61,17 @@ export class EpochWatcher {
     return this.#next;
   }
 
+  /** The revocation counter as of the last completed read. */
+  get revocationEpoch(): number {
+    return this.#revocations;
+  }
+
   /** Records an epoch already known to be reflected in the caches (after our own change). */
   async prime(): Promise<void> {
     const sample = this.signal?.sample();
-    this.#lastSeen = await readEpoch(this.db);
+    const epochs = await readEpochs(this.db);
+    this.#lastSeen = epochs.cache;
+    this.#revocations = epochs.revocations;
     this.#confirmed = sample;
   }
 
@@ -75,11 +86,12 @@ export class EpochWatcher {
   async #read(): Promise<boolean> {
     const sample = this.signal?.sample();
     this.#confirmed = undefined;
-    const epoch = await readEpoch(this.db);
-    const changed = epoch !== this.#lastSeen;
+    const epochs = await readEpochs(this.db);
+    this.#revocations = epochs.revocations;
+    const changed = epochs.cache !== this.#lastSeen;
     if (changed) {
       await this.onChange();
-      this.#lastSeen = epoch;
+      this.#lastSeen = epochs.cache;
     }
     this.#confirmed = sample;
     return changed;

@@ -25,7 +25,7 @@ export interface LiveStateDeps {
 export async function activeClaims(deps: LiveStateDeps, token: string): Promise<AccessTokenClaims | undefined> {
   const claims = await deps.verifier.verify(token);
   if (!claims) return undefined;
-  if (await deps.revocations.isRevoked(claims.jti)) return undefined;
+  if (await deps.revocations.isRevoked(claims.jti, claims.exp * 1000)) return undefined;
 
   const client = await deps.clients.findClient(claims.client_id);
   if (client?.kind !== 'connection' || client.record.status !== 'active') return undefined;

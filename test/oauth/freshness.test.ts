@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { EpochWatcher } from '../../src/oauth/freshness.js';
-import { bumpEpoch } from '../../src/storage/epoch.js';
+import { bumpEpoch, bumpRevocationEpoch } from '../../src/storage/epoch.js';
 import { migrateLatest, openDb, type Db } from '../../src/storage/db.js';
 import { WalIndexSignal } from '../../src/storage/wal-index-signal.js';
 import { createTestDatabase } from '../support/database.js';
@@ -70,6 +70,15 @@ describe('EpochWatcher', () => {
     expect(await second).toBe(true);
     await first;
     expect(reads).toBeGreaterThan(readsBefore);
+  });
+
+  test('a revocation elsewhere moves the revocation counter without a refresh', async () => {
+    const before = watcher.revocationEpoch;
+    await other.transaction((trx) => bumpRevocationEpoch(trx));
+
+    expect(await watcher.check()).toBe(false);
+    expect(changes).toBe(0);
+    expect(watcher.revocationEpoch).toBe(before + 1);
   });
 
   test('failed read rejects its checks and the next check reads again', async () => {

@@ -1,0 +1,145 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { RevocationList } from '../../src/oauth/revocation-list.js';
+import { migrateLatest, openDb, type Db } from '../../src/storage/db.js';
+import { createTestDatabase } from '../support/database.js';
+import { basic, postForm, requestToken, setUpDemo } from '../support/oauth.js';
+import { startServer, TestClock, type TestServer } from '../support/server.js';
+
+const HOUR_MS = 3_600_000;
+
+describe('RevocationList keeps "not revoked" results per revocation counter', () => {
+  let dir: string;
+  let drop: () => Promise<void>;
+  let db: Db;
+  let reads: number;
+  let onRead: () => void;
+  const epochs = { revocationEpoch: 0 };
+  let list: RevocationList;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'tenantgate-revocations-'));
+    const database = await createTestDatabase(dir);
+    drop = database.drop;
+    db = openDb(database.url);
+    await migrateLatest(db);
+    reads = 0;
+    onRead = () => undefined;
+    db.on('query', (query: { sql: string }) => {
+      if (!query.sql.startsWith('select') || !query.sql.includes('revoked_tokens')) return;
+      reads += 1;
+      onRead();
+    });
+    epochs.revocationEpoch = 0;
+    list = new RevocationList(db, new TestClock(), epochs);
+  });
+
+  afterEach(async () => {
+    await db.destroy();
+    await drop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a second check of the same token reads nothing', async () => {
+    const expiresAt = Date.now() + HOUR_MS;
+    expect(await list.isRevoked('jti-a', expiresAt)).toBe(false);
+    expect(await list.isRevoked('jti-a', expiresAt)).toBe(false);
+    expect(reads).toBe(1);
+  });
+
+  test('a moved counter empties the cache', async () => {
+    const expiresAt = Date.now() + HOUR_MS;
+    await list.isRevoked('jti-a', expiresAt);
+    await db('revoked_tokens').insert({ jti: 'jti-a', client_id: 'c', expires_at: expiresAt, revoked_at: Date.now() });
+    epochs.revocationEpoch += 1;
+
+    expect(await list.isRevoked('jti-a', expiresAt)).toBe(true);
+    expect(reads).toBe(2);
+  });
+
+  test('a result read while another request saw a newer counter is not kept', async () => {
+    const expiresAt = Date.now() + HOUR_MS;
+    let concurrent: Promise<boolean> | undefined;
+    // While this read runs, a revocation commits and another request checks under the new counter.
+    onRead = () => {
+      onRead = () => undefined;
+      epochs.revocationEpoch += 1;
+      concurrent = list.isRevoked('jti-b', expiresAt);
+    };
+    expect(await list.isRevoked('jti-a', expiresAt)).toBe(false);
+    expect(await concurrent).toBe(false);
+    expect(reads).toBe(2);
+
+    expect(await list.isRevoked('jti-a', expiresAt)).toBe(false);
+    expect(reads).toBe(3);
+  });
+
+  test('an expired token is not kept', async () => {
+    expect(await list.isRevoked('jti-a', Date.now() - 1)).toBe(false);
+    expect(await list.isRevoked('jti-a', Date.now() - 1)).toBe(false);
+    expect(reads).toBe(2);
+  });
+});
+
+describe('introspection after a revocation on another instance', () => {
+  let a: TestServer;
+  let b: TestServer;
+  let demo: Awaited<ReturnType<typeof setUpDemo>>;
+  let revokedReads: number;
+
+  beforeAll(async () => {
+    a = await startServer();
+    demo = await setUpDemo(a);
+    // B shares A's database and issuer and nothing else: with REDIS_URL set, each test server has
+    // its own key prefix, so only the database can tell A about B's revocations.
+    b = await startServer({ databaseUrl: a.databaseUrl, dataKey: a.dataKey, env: { ISSUER: a.env.ISSUER! } });
+    revokedReads = 0;
+    a.tg.db.on('query', (query: { sql: string }) => {
+      if (query.sql.startsWith('select') && query.sql.includes('revoked_tokens')) revokedReads += 1;
+    });
+  });
+
+  afterAll(async () => {
+    await b?.stop();
+    await a?.stop();
+  });
+
+  const auth = () => ({ authorization: basic(demo.app1.client_id, demo.app1.client_secret) });
+  const mint = async (): Promise<string> => {
+    const response = await requestToken(a, demo.app1.client_id, demo.app1.client_secret, { tenant: '15' });
+    expect(response.status).toBe(200);
+    return response.body.access_token as string;
+  };
+  const introspect = async (server: TestServer, token: string) => (await postForm(`${server.url}/token/introspection`, { token }, auth())).body;
+
+  test('A reads the revocation list once per token while nothing is revoked', async () => {
+    const token = await mint();
+    const before = revokedReads;
+    for (let i = 0; i < 3; i += 1) expect((await introspect(a, token)).active).toBe(true);
+    expect(revokedReads - before).toBe(1);
+  });
+
+  test('A reports an active token inactive after B revokes it', async () => {
+    const token = await mint();
+    expect((await introspect(a, token)).active).toBe(true);
+
+    const revoked = await postForm(`${b.url}/token/revocation`, { token }, auth());
+    expect(revoked.status).toBe(200);
+
+    expect(await introspect(a, token)).toEqual({ active: false });
+  });
+
+  test('a revocation on B makes A read the list again for other tokens', async () => {
+    const kept = await mint();
+    const other = await mint();
+    expect((await introspect(a, kept)).active).toBe(true);
+    const before = revokedReads;
+
+    expect((await postForm(`${b.url}/token/revocation`, { token: other }, auth())).status).toBe(200);
+
+    expect((await introspect(a, kept)).active).toBe(true);
+    expect(revokedReads - before).toBe(1);
+  });
+});
