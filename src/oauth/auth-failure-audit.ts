@@ -20,6 +20,8 @@ export class AuthFailureAudit {
   #overflow = 0;
   #windowStart: number;
   #timer: NodeJS.Timeout | undefined;
+  // `#write` catches its own failures, so this chain never rejects.
+  #flushing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly db: Knex,
@@ -43,8 +45,16 @@ export class AuthFailureAudit {
     else this.#overflow += 1;
   }
 
-  /** Writes one event per client for the window that ends now. */
-  async flush(): Promise<void> {
+  /**
+   * Writes one event per client for the window that ends now. Flushes run one after another, so
+   * the promise of a flush also covers any flush the timer started before it.
+   */
+  flush(): Promise<void> {
+    this.#flushing = this.#flushing.then(() => this.#write());
+    return this.#flushing;
+  }
+
+  async #write(): Promise<void> {
     const counts = this.#counts;
     const overflow = this.#overflow;
     const windowStart = this.#windowStart;
@@ -89,6 +99,7 @@ export class AuthFailureAudit {
     }
   }
 
+  /** Stops the timer and resolves once every write, including one the timer started, is done. */
   async stop(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
     await this.flush();

@@ -21,6 +21,8 @@ export class LastUsedRecorder {
   #pending = new Map<string, number>();
   readonly #written = new LRUCache<string, number>({ max: WRITTEN_MAX });
   #timer: NodeJS.Timeout | undefined;
+  // `#write` catches its own failures, so this chain never rejects.
+  #flushing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly db: Knex,
@@ -40,7 +42,16 @@ export class LastUsedRecorder {
     this.#pending.set(secretId, now);
   }
 
-  async flush(): Promise<void> {
+  /**
+   * Writes the pending times. Flushes run one after another, so the promise of a flush also
+   * covers any flush the timer started before it.
+   */
+  flush(): Promise<void> {
+    this.#flushing = this.#flushing.then(() => this.#write());
+    return this.#flushing;
+  }
+
+  async #write(): Promise<void> {
     if (this.#pending.size === 0) return;
     const batch = this.#pending;
     this.#pending = new Map();
@@ -54,6 +65,7 @@ export class LastUsedRecorder {
     }
   }
 
+  /** Stops the timer and resolves once every write, including one the timer started, is done. */
   async stop(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
     await this.flush();

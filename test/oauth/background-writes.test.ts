@@ -1,0 +1,60 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { createLogger } from '../../src/logger.js';
+import { AuthFailureAudit } from '../../src/oauth/auth-failure-audit.js';
+import { ClientStore } from '../../src/oauth/client-store.js';
+import { LastUsedRecorder } from '../../src/oauth/last-used.js';
+import { migrateLatest, openDb, type Db } from '../../src/storage/db.js';
+import { createTestDatabase } from '../support/database.js';
+import { LogCapture, TestClock } from '../support/server.js';
+
+// Shutdown destroys the connection pool right after stop(); a write still running then would
+// wait for a connection that never comes, and keep the process alive after "stopped".
+describe('stop() of the batched writers waits for a write the timer started', () => {
+  let dir: string;
+  let drop: () => Promise<void>;
+  let db: Db;
+  const clock = new TestClock();
+  const logs = new LogCapture();
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'tenantgate-background-'));
+    const database = await createTestDatabase(dir);
+    drop = database.drop;
+    db = openDb(database.url);
+    await migrateLatest(db);
+  });
+
+  afterEach(async () => {
+    await db.destroy();
+    await drop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('failed authentications: every count reaches the audit log', async () => {
+    const audit = new AuthFailureAudit(db, new ClientStore(db, clock), clock, createLogger('info', logs));
+    for (let i = 0; i < 300; i += 1) audit.record(`tgc_unknown_${i}`);
+
+    void audit.flush(); // what the timer does
+    await audit.stop();
+
+    const [row] = await db('audit_events').where('action', 'client.authentication_failed').count({ n: '*' });
+    expect(Number(row!.n)).toBe(300);
+  });
+
+  test('last-used times: no query runs after stop() resolves', async () => {
+    const recorder = new LastUsedRecorder(db, clock, createLogger('info', logs));
+    // More than one batch of 200, so the timer's write spans several transactions.
+    for (let i = 0; i < 450; i += 1) recorder.record(`secret-${i}`);
+
+    void recorder.flush();
+    await recorder.stop();
+    let later = 0;
+    db.on('query', () => (later += 1));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+
+    expect(later).toBe(0);
+  });
+});
