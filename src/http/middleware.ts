@@ -63,7 +63,7 @@ export function errorHandler(logger: Logger, issuer: string) {
         return;
       }
       if (err instanceof StorageUnavailableError) {
-        logger.error({ err, request_id: ctx.state.requestId, path: loggablePath(ctx.path) }, 'database read failed');
+        logger.error({ err, request_id: ctx.state.requestId, path: loggablePath(ctx.path) }, err.message);
         ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
         writeOAuthError(ctx, new OAuthError(503, 'temporarily_unavailable', STORAGE_UNAVAILABLE_DESCRIPTION), issuer);
         return;

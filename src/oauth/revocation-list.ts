@@ -4,7 +4,7 @@ import { LRUCache } from 'lru-cache';
 import type { Clock } from '../domain/types.js';
 import type { KeyValueStore } from '../shared-state/kv-store.js';
 import { insertRevokedToken, isTokenRevoked, purgeRevokedTokens } from '../storage/revoked-tokens.js';
-import { readStorage } from './storage-unavailable.js';
+import { readStorage, writeStorage } from './storage-unavailable.js';
 
 // Tokens remembered as "not revoked" per instance. A resource server introspects the same few
 // live tokens again and again; past this bound the oldest entries are read from SQL again.
@@ -40,7 +40,8 @@ export class RevocationList {
 
   async revoke(entry: { jti: string; clientId: string; expiresAt: number }): Promise<void> {
     const now = this.clock.now();
-    await insertRevokedToken(this.db, { ...entry, now });
+    // A revocation that was not stored must not answer 200 (RFC 7009 §2.2), so a failure is a 503.
+    await writeStorage(() => insertRevokedToken(this.db, { ...entry, now }));
     this.#notRevoked.delete(entry.jti);
     // The SQL row is the record; a copy that fails to write only costs a SQL read later.
     await this.fastCopy?.set(entry.jti, '1', entry.expiresAt - now).catch(() => undefined);

@@ -6,7 +6,8 @@ export const RETRY_AFTER_SECONDS = 5;
 export const STORAGE_UNAVAILABLE_DESCRIPTION = 'the authorization server cannot reach its database; retry shortly';
 
 /**
- * A read that the token path needs failed because the database is unreachable or failing.
+ * A read that the token path needs, or a revocation's write, failed because the database is
+ * unreachable or failing.
  * It must become `503 temporarily_unavailable`, because `invalid_client` would tell an app that
  * its valid secret is wrong, and a response without the read would skip a check.
  */
@@ -20,6 +21,15 @@ export async function readStorage<T>(read: () => Promise<T>): Promise<T> {
     return await read();
   } catch (err) {
     throw new StorageUnavailableError('database read failed', { cause: err });
+  }
+}
+
+/** Runs a database write, turning any failure of it into a StorageUnavailableError. */
+export async function writeStorage<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    throw new StorageUnavailableError('database write failed', { cause: err });
   }
 }
 

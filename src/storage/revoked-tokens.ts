@@ -1,21 +1,15 @@
 import type { Knex } from 'knex';
 
-import { bumpRevocationEpoch } from './epoch.js';
-
 /**
- * Records a revoked JWT by jti until its expiry; revoking twice is harmless. The revocation
- * counter moves in the same transaction, so every instance drops its cached "not revoked"
+ * Records a revoked JWT by jti until its expiry; revoking twice is harmless. A trigger moves the
+ * revocation counter in the same statement, so every instance drops its cached "not revoked"
  * results before it reads the row.
  */
 export async function insertRevokedToken(db: Knex, row: { jti: string; clientId: string; expiresAt: number; now: number }): Promise<void> {
-  // The counter comes first, as in every change, so transactions take the row lock in one order.
-  await db.transaction(async (trx) => {
-    await bumpRevocationEpoch(trx);
-    await trx('revoked_tokens')
-      .insert({ jti: row.jti, client_id: row.clientId, expires_at: row.expiresAt, revoked_at: row.now })
-      .onConflict('jti')
-      .ignore();
-  });
+  await db('revoked_tokens')
+    .insert({ jti: row.jti, client_id: row.clientId, expires_at: row.expiresAt, revoked_at: row.now })
+    .onConflict('jti')
+    .ignore();
 }
 
 export async function isTokenRevoked(db: Knex, jti: string): Promise<boolean> {

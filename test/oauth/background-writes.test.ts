@@ -10,8 +10,8 @@ import { migrateLatest, openDb, type Db } from '../../src/storage/db.js';
 import { createTestDatabase } from '../support/database.js';
 import { LogCapture, TestClock } from '../support/server.js';
 
-// Shutdown destroys the connection pool right after stop(); a write still running then would
-// wait for a connection that never comes, and keep the process alive after "stopped".
+// Shutdown destroys the connection pool right after stop(). A write still running then waits
+// for a connection that never comes, and keeps the process alive after "stopped".
 describe('stop() of the batched writers waits for a write the timer started', () => {
   let dir: string;
   let drop: () => Promise<void>;

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { EpochWatcher } from '../../src/oauth/freshness.js';
-import { bumpEpoch, bumpRevocationEpoch } from '../../src/storage/epoch.js';
+import { bumpEpoch } from '../../src/storage/epoch.js';
+import { insertRevokedToken } from '../../src/storage/revoked-tokens.js';
 import { migrateLatest, openDb, type Db } from '../../src/storage/db.js';
 import { WalIndexSignal } from '../../src/storage/wal-index-signal.js';
 import { createTestDatabase } from '../support/database.js';
@@ -74,7 +75,7 @@ describe('EpochWatcher', () => {
 
   test('a revocation elsewhere moves the revocation counter without a refresh', async () => {
     const before = watcher.revocationEpoch;
-    await other.transaction((trx) => bumpRevocationEpoch(trx));
+    await insertRevokedToken(other, { jti: 'jti-1', clientId: 'c', expiresAt: Date.now() + 60_000, now: Date.now() });
 
     expect(await watcher.check()).toBe(false);
     expect(changes).toBe(0);

@@ -142,4 +142,57 @@ describe('introspection after a revocation on another instance', () => {
     expect((await introspect(a, kept)).active).toBe(true);
     expect(revokedReads - before).toBe(1);
   });
+
+  test('a revocation row written without the counter code still reaches A', async () => {
+    // What an instance of the previous release does during a rolling upgrade: a plain insert.
+    const token = await mint();
+    expect((await introspect(a, token)).active).toBe(true);
+    const jti = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).jti as string;
+
+    await b.tg.db('revoked_tokens').insert({ jti, client_id: demo.app1.client_id, expires_at: Date.now() + HOUR_MS, revoked_at: Date.now() });
+
+    expect(await introspect(a, token)).toEqual({ active: false });
+  });
+
+  test('revoking the same token again leaves the counter alone', async () => {
+    const token = await mint();
+    const counter = async () => Number((await a.tg.db('revocation_epoch').where('id', 1).first('value'))!.value);
+    expect((await postForm(`${b.url}/token/revocation`, { token }, auth())).status).toBe(200);
+    const once = await counter();
+
+    expect((await postForm(`${b.url}/token/revocation`, { token }, auth())).status).toBe(200);
+    expect(await counter()).toBe(once);
+  });
+});
+
+describe('a revocation the database does not take', () => {
+  let server: TestServer;
+  let demo: Awaited<ReturnType<typeof setUpDemo>>;
+
+  beforeAll(async () => {
+    server = await startServer();
+    demo = await setUpDemo(server);
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  test('answers 503 temporarily_unavailable, not 200', async () => {
+    const minted = await requestToken(server, demo.app1.client_id, demo.app1.client_secret, { tenant: '15' });
+    const token = minted.body.access_token as string;
+    const auth = { authorization: basic(demo.app1.client_id, demo.app1.client_secret) };
+    await server.tg.db.schema.renameTable('revoked_tokens', 'revoked_tokens_away');
+    try {
+      const refused = await postForm(`${server.url}/token/revocation`, { token }, auth);
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get('retry-after')).toBe('5');
+      expect(refused.body.error).toBe('temporarily_unavailable');
+    } finally {
+      await server.tg.db.schema.renameTable('revoked_tokens_away', 'revoked_tokens');
+    }
+    // The token was not revoked, and the client can retry.
+    expect((await postForm(`${server.url}/token/revocation`, { token }, auth)).status).toBe(200);
+    expect((await postForm(`${server.url}/token/introspection`, { token }, auth)).body).toEqual({ active: false });
+  });
 });
