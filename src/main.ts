@@ -1,4 +1,4 @@
-import { createTenantgate } from './app.js';
+import { createTenantgate, type Tenantgate } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { ensureFirstOperator } from './web/bootstrap.js';
@@ -20,14 +20,12 @@ async function main(): Promise<void> {
 
   const logger = createLogger(config.logLevel);
   const started = Date.now();
-  const tenantgate = await createTenantgate({ config, logger });
-  const { url } = await tenantgate.listen();
-  logger.info({ url, issuer: config.issuer, ms: Date.now() - started }, 'tenantgate listening');
-
+  let tenantgate: Tenantgate | undefined;
   let stopping = false;
-  // Shutdown waits for this start-up step: a query sent while knex closes its pool never gets a
-  // connection, and its acquire timer would keep the process alive.
-  let firstOperatorStep: Promise<unknown> = Promise.resolve();
+  // Signals are handled from the start. Shutdown waits for start-up to finish, because a query
+  // sent while knex closes its pool never gets a connection, and its acquire timer would keep
+  // the process alive.
+  let startup: Promise<unknown> = Promise.resolve();
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
@@ -37,9 +35,9 @@ async function main(): Promise<void> {
       process.exit(1);
     }, SHUTDOWN_GRACE_MS);
     timer.unref();
-    firstOperatorStep
+    startup
       .catch(() => undefined)
-      .then(() => tenantgate.close())
+      .then(() => tenantgate?.close())
       .then(() => {
         logger.info('stopped');
         logger.flush();
@@ -56,10 +54,17 @@ async function main(): Promise<void> {
   // request in flight by crashing.
   process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled promise rejection'));
 
+  const starting = (async () => {
+    tenantgate = await createTenantgate({ config, logger });
+    if (stopping) return undefined;
+    const { url } = await tenantgate.listen();
+    logger.info({ url, issuer: config.issuer, ms: Date.now() - started }, 'tenantgate listening');
+    if (stopping) return undefined;
+    return ensureFirstOperator(tenantgate.domain, config.issuer);
+  })();
+  startup = starting;
+  const first = await starting;
   // The link is a credential, so it goes to the terminal as plain text and never through the logger.
-  const step = ensureFirstOperator(tenantgate.domain, config.issuer);
-  firstOperatorStep = step;
-  const first = await step;
   if (first) {
     process.stdout.write(`\nNo users yet. Sign in as the first operator (${first.email}) with this one-time link, valid until ${new Date(first.expiresAt).toISOString()}:\n\n  ${first.url}\n\n`);
   }

@@ -69,6 +69,31 @@ describe('the server process', () => {
     expect(server.output()).toContain('"msg":"stopped"');
   });
 
+  test('SIGTERM during start-up waits for it, then stops cleanly', async () => {
+    // Nothing listens on this loopback port, so start-up spends its Redis wait (1.5 s) there.
+    const redisPort = await freePort();
+    const child = spawn(process.execPath, [MAIN], {
+      cwd,
+      env: { PATH: process.env.PATH ?? '', PORT: String(await freePort()), HOST: '127.0.0.1', REDIS_URL: `redis://127.0.0.1:${redisPort}`, LOG_LEVEL: 'info' },
+    });
+    let output = '';
+    const waitingForRedis = new Promise<void>((resolve) => {
+      const onData = (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes('connecting to Redis')) resolve();
+      };
+      child.stdout.on('data', onData);
+      child.stderr.on('data', onData);
+    });
+    await waitingForRedis;
+    child.kill('SIGTERM');
+
+    const code = await exited(child);
+    expect(code === 0 ? 'exit code 0' : `exit code ${code}: ${output}`).toBe('exit code 0');
+    expect(output).toContain('"msg":"stopped"');
+    expect(output).not.toContain('tenantgate listening');
+  });
+
   test('a bad variable stops start-up with its name and accepted form', async () => {
     const child = spawn(process.execPath, [MAIN], { cwd, env: { PATH: process.env.PATH ?? '', ACCESS_TOKEN_TTL: '5', PORT: 'abc' } });
     let stderr = '';
