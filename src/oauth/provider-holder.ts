@@ -18,6 +18,7 @@ export class ProviderHolder {
   #provider: Provider;
   #keys: LoadedKeys;
   #reloading: Promise<void> | undefined;
+  #nextReload: Promise<void> | undefined;
 
   private constructor(
     private readonly ctx: DomainContext,
@@ -44,12 +45,28 @@ export class ProviderHolder {
     return this.#keys;
   }
 
-  /** Reloads the keys and swaps the provider when they differ; concurrent calls share one reload. */
+  /**
+   * Reloads the keys and swaps the provider when they differ. A call made while a reload runs
+   * waits for the next one, because the running one may have read the keys before the change
+   * that prompted the call; calls made meanwhile share that next reload.
+   */
   reload(): Promise<void> {
-    this.#reloading ??= this.#reload().finally(() => {
-      this.#reloading = undefined;
+    if (this.#reloading === undefined) return this.#startReload();
+    this.#nextReload ??= this.#reloading
+      .catch(() => undefined)
+      .then(() => {
+        this.#nextReload = undefined;
+        return this.#startReload();
+      });
+    return this.#nextReload;
+  }
+
+  #startReload(): Promise<void> {
+    const reloading = this.#reload().finally(() => {
+      if (this.#reloading === reloading) this.#reloading = undefined;
     });
-    return this.#reloading;
+    this.#reloading = reloading;
+    return reloading;
   }
 
   async #reload(): Promise<void> {

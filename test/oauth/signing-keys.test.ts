@@ -27,6 +27,30 @@ describe('signing keys', () => {
     }
   });
 
+  test('a change noticed while keys are being reloaded makes them load again', async () => {
+    const server = await startServer();
+    try {
+      let keyReads = 0;
+      let resolveSecond!: () => void;
+      const secondRead = new Promise<void>((resolve) => (resolveSecond = resolve));
+      server.tg.db.on('query', (query: { sql: string }) => {
+        if (!query.sql.startsWith('select') || !query.sql.includes('signing_keys')) return;
+        keyReads += 1;
+        // This read may have started before another process's rotation committed; a change
+        // notice arriving now must not be answered with its result.
+        if (keyReads === 1) server.tg.domain.onChange();
+        if (keyReads === 2) resolveSecond();
+      });
+
+      server.tg.domain.onChange();
+      // A second read comes within milliseconds; without it the wait ends after 3 s.
+      await Promise.race([secondRead, new Promise((resolve) => setTimeout(resolve, 3000))]);
+      expect(keyReads).toBe(2);
+    } finally {
+      await server.stop();
+    }
+  });
+
   test('a different DATA_KEY cannot start on the same database', async () => {
     const first = await startServer();
     await first.tg.close();
