@@ -151,7 +151,9 @@ export async function createTenantgate(options: TenantgateOptions): Promise<Tena
 }
 
 async function assemble(options: TenantgateOptions, config: Config, clock: Clock, logger: Logger, db: Db): Promise<Tenantgate> {
-  if (options.migrate !== false) await migrateLatest(db);
+  if (options.migrate !== false) {
+    await migrateLatest(db, () => logger.warn({ wait_s: 30 }, 'another process holds the migration lock; waiting for it'));
+  }
 
   const clients = new ClientStore(db, clock);
   const catalogue = new ApiCatalogue(db);

@@ -26,12 +26,14 @@ async function main(): Promise<void> {
   // sent while knex closes its pool never gets a connection, and its acquire timer would keep
   // the process alive.
   let startup: Promise<unknown> = Promise.resolve();
+  let startupDone = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
     const timer = setTimeout(() => {
-      logger.error('in-flight requests did not finish in time; exiting');
+      // A migration waiting for another instance's lock is the usual reason start-up takes this long.
+      logger.error(startupDone ? 'in-flight requests did not finish in time; exiting' : 'start-up did not finish in time; exiting');
       process.exit(1);
     }, SHUTDOWN_GRACE_MS);
     timer.unref();
@@ -63,6 +65,10 @@ async function main(): Promise<void> {
     return ensureFirstOperator(tenantgate.domain, config.issuer);
   })();
   startup = starting;
+  void starting.then(
+    () => (startupDone = true),
+    () => (startupDone = true),
+  );
   const first = await starting;
   // The link is a credential, so it goes to the terminal as plain text and never through the logger.
   if (first) {

@@ -96,15 +96,17 @@ const MIGRATION_ADVISORY_LOCK = '8387793130475381108';
  * concurrent starts take turns: knex's own lock table cannot do that on an empty database,
  * because two processes that create it together each insert an "unlocked" row, after which
  * knex's lock never succeeds ("Migration table is already locked" forever).
+ *
+ * @param onWait called once, when knex's lock is held elsewhere and the retries begin.
  */
-export async function migrateLatest(db: Db): Promise<string[]> {
-  if (db.client.config.client !== 'pg') return migrateWithRetries(db);
+export async function migrateLatest(db: Db, onWait?: () => void): Promise<string[]> {
+  if (db.client.config.client !== 'pg') return migrateWithRetries(db, onWait);
 
   const connection = (await db.client.acquireConnection()) as { query(sql: string, values?: unknown[]): Promise<unknown> };
   try {
     await connection.query('select pg_advisory_lock($1)', [MIGRATION_ADVISORY_LOCK]);
     try {
-      return await migrateWithRetries(db);
+      return await migrateWithRetries(db, onWait);
     } finally {
       await connection.query('select pg_advisory_unlock($1)', [MIGRATION_ADVISORY_LOCK]);
     }
@@ -113,13 +115,14 @@ export async function migrateLatest(db: Db): Promise<string[]> {
   }
 }
 
-async function migrateWithRetries(db: Db): Promise<string[]> {
+async function migrateWithRetries(db: Db, onWait?: () => void): Promise<string[]> {
   for (let attempt = 1; ; attempt += 1) {
     try {
       const [, applied] = (await db.migrate.latest({ migrationSource })) as [number, string[]];
       return applied;
     } catch (err) {
       if (!lostMigrationRace(err) || attempt >= MIGRATION_RETRY_MAX) throw err;
+      if (attempt === 1) onWait?.();
       await new Promise((resolve) => setTimeout(resolve, MIGRATION_RETRY_MS));
     }
   }

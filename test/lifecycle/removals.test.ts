@@ -189,13 +189,16 @@ describe('POST /token/revocation', () => {
   test('the revocation survives a restart', async () => {
     const token = await mint('15');
     await revoke(token, demo.app1.client_id, demo.app1.client_secret);
-    await server.tg.close();
-    const again = await startServer({ dir: server.dir, databaseUrl: server.databaseUrl, dataKey: server.dataKey, port: Number(server.env.PORT) });
+    const first = server;
+    await first.tg.close();
+    const again = await startServer({ dir: first.dir, databaseUrl: first.databaseUrl, dataKey: first.dataKey, port: Number(first.env.PORT) });
     try {
       const response = await postForm(`${again.url}/token/introspection`, { token }, { authorization: basic(demo.app1.client_id, demo.app1.client_secret) });
       expect(response.body).toEqual({ active: false });
     } finally {
       await again.stop();
+      // Closing twice is harmless; this stop() removes the first server's database and folder.
+      await first.stop();
     }
     server = await startServer();
   });

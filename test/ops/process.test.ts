@@ -1,9 +1,10 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
+import { migrateLatest, openDb } from '../../src/storage/db.js';
 import { freePort } from '../support/server.js';
 
 const MAIN = resolve('dist/src/main.js');
@@ -93,6 +94,31 @@ describe('the server process', () => {
     expect(output).toContain('"msg":"stopped"');
     expect(output).not.toContain('tenantgate listening');
   });
+
+  test('SIGTERM while a migration waits for a lock exits after the grace period and says why', async () => {
+    // A lock left by a killed migration: start-up waits up to 30 s for it, longer than the 10 s grace.
+    mkdirSync(join(cwd, 'data'));
+    const db = openDb(`sqlite:${join(cwd, 'data', 'tenantgate.sqlite')}`);
+    await migrateLatest(db);
+    await db('knex_migrations_lock').update({ is_locked: 1 });
+    await db.destroy();
+
+    const child = spawn(process.execPath, [MAIN], { cwd, env: { PATH: process.env.PATH ?? '', PORT: String(await freePort()), HOST: '127.0.0.1', DATA_KEY: randomBytes(32).toString('hex') } });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const waiting = new Promise<void>((resolve) => {
+      const check = () => output.includes('holds the migration lock') && resolve();
+      child.stdout.on('data', check);
+      child.stderr.on('data', check);
+    });
+    await waiting;
+    child.kill('SIGTERM');
+
+    expect(await exited(child)).toBe(1);
+    expect(output).toContain('"msg":"start-up did not finish in time; exiting"');
+    expect(output).not.toContain('in-flight requests');
+  }, 20_000);
 
   test('a bad variable stops start-up with its name and accepted form', async () => {
     const child = spawn(process.execPath, [MAIN], { cwd, env: { PATH: process.env.PATH ?? '', ACCESS_TOKEN_TTL: '5', PORT: 'abc' } });
