@@ -1,36 +1,26 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-
 import { createLogger } from '../../src/logger.js';
 import { AuthFailureAudit } from '../../src/oauth/auth-failure-audit.js';
 import { ClientStore } from '../../src/oauth/client-store.js';
 import { LastUsedRecorder } from '../../src/oauth/last-used.js';
-import { migrateLatest, openDb, type Db } from '../../src/storage/db.js';
-import { createTestDatabase } from '../support/database.js';
+import type { Db } from '../../src/storage/db.js';
+import { openScratchDb, type ScratchDb } from '../support/database.js';
 import { LogCapture, TestClock } from '../support/server.js';
 
 // Shutdown destroys the connection pool right after stop(). A write still running then waits
 // for a connection that never comes, and keeps the process alive after "stopped".
 describe('stop() of the batched writers waits for a write the timer started', () => {
-  let dir: string;
-  let drop: () => Promise<void>;
+  let scratch: ScratchDb;
   let db: Db;
   const clock = new TestClock();
   const logs = new LogCapture();
 
   beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'tenantgate-background-'));
-    const database = await createTestDatabase(dir);
-    drop = database.drop;
-    db = openDb(database.url);
-    await migrateLatest(db);
+    scratch = await openScratchDb();
+    db = scratch.db;
   });
 
   afterEach(async () => {
-    await db.destroy();
-    await drop();
-    rmSync(dir, { recursive: true, force: true });
+    await scratch.close();
   });
 
   test('failed authentications: every count reaches the audit log', async () => {

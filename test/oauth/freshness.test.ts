@@ -7,11 +7,10 @@ import { bumpEpoch } from '../../src/storage/epoch.js';
 import { insertRevokedToken } from '../../src/storage/revoked-tokens.js';
 import { migrateLatest, openDb, type Db } from '../../src/storage/db.js';
 import { WalIndexSignal } from '../../src/storage/wal-index-signal.js';
-import { createTestDatabase } from '../support/database.js';
+import { openScratchDb, type ScratchDb } from '../support/database.js';
 
 describe('EpochWatcher', () => {
-  let dir: string;
-  let drop: () => Promise<void>;
+  let scratch: ScratchDb;
   let db: Db;
   // A second pool on the same database stands in for another process (the CLI, another instance).
   let other: Db;
@@ -20,12 +19,9 @@ describe('EpochWatcher', () => {
   let watcher: EpochWatcher;
 
   beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'tenantgate-freshness-'));
-    const database = await createTestDatabase(dir);
-    drop = database.drop;
-    db = openDb(database.url);
-    await migrateLatest(db);
-    other = openDb(database.url);
+    scratch = await openScratchDb();
+    db = scratch.db;
+    other = openDb(scratch.url);
     reads = 0;
     changes = 0;
     db.on('query', (query: { sql: string }) => {
@@ -40,9 +36,7 @@ describe('EpochWatcher', () => {
 
   afterEach(async () => {
     await other.destroy();
-    await db.destroy();
-    await drop();
-    rmSync(dir, { recursive: true, force: true });
+    await scratch.close();
   });
 
   test('concurrent checks share at most two reads', async () => {

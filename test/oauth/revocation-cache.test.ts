@@ -1,18 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-
 import { RevocationList } from '../../src/oauth/revocation-list.js';
-import { migrateLatest, openDb, type Db } from '../../src/storage/db.js';
-import { createTestDatabase } from '../support/database.js';
+import type { Db } from '../../src/storage/db.js';
+import { openScratchDb, type ScratchDb } from '../support/database.js';
 import { basic, postForm, requestToken, setUpDemo } from '../support/oauth.js';
 import { startServer, TestClock, type TestServer } from '../support/server.js';
 
 const HOUR_MS = 3_600_000;
 
 describe('RevocationList keeps "not revoked" results per revocation counter', () => {
-  let dir: string;
-  let drop: () => Promise<void>;
+  let scratch: ScratchDb;
   let db: Db;
   let reads: number;
   let onRead: () => void;
@@ -20,11 +15,8 @@ describe('RevocationList keeps "not revoked" results per revocation counter', ()
   let list: RevocationList;
 
   beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'tenantgate-revocations-'));
-    const database = await createTestDatabase(dir);
-    drop = database.drop;
-    db = openDb(database.url);
-    await migrateLatest(db);
+    scratch = await openScratchDb();
+    db = scratch.db;
     reads = 0;
     onRead = () => undefined;
     db.on('query', (query: { sql: string }) => {
@@ -37,9 +29,7 @@ describe('RevocationList keeps "not revoked" results per revocation counter', ()
   });
 
   afterEach(async () => {
-    await db.destroy();
-    await drop();
-    rmSync(dir, { recursive: true, force: true });
+    await scratch.close();
   });
 
   test('a second check of the same token reads nothing', async () => {

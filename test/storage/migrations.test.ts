@@ -1,28 +1,19 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-
-import { migrateLatest, migrateRollbackAll, openDb, type Db } from '../../src/storage/db.js';
+import { migrateLatest, migrateRollbackAll, type Db } from '../../src/storage/db.js';
 import { readEpochs } from '../../src/storage/epoch.js';
 import { insertRevokedToken } from '../../src/storage/revoked-tokens.js';
-import { createTestDatabase } from '../support/database.js';
+import { openScratchDb, type ScratchDb } from '../support/database.js';
 
 describe('migrations', () => {
-  let dir: string;
-  let drop: () => Promise<void>;
+  let scratch: ScratchDb;
   let db: Db;
 
   beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'tenantgate-migrations-'));
-    const database = await createTestDatabase(dir);
-    drop = database.drop;
-    db = openDb(database.url);
+    scratch = await openScratchDb({ migrate: false });
+    db = scratch.db;
   });
 
   afterEach(async () => {
-    await db.destroy();
-    await drop();
-    rmSync(dir, { recursive: true, force: true });
+    await scratch.close();
   });
 
   test('roll back completely and apply again', async () => {
