@@ -55,6 +55,33 @@ export function requirePermission(permission: Permission) {
 }
 
 /** Reads and validates a JSON body; malformed JSON and schema errors are 400 with the field named. */
+const UNPAIRED_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Returns the path of the first key or string that a database cannot store as text: Postgres
+ * rejects NUL, and an unpaired UTF-16 surrogate has no UTF-8 form (JSON allows both as escapes).
+ */
+function findUnstorableString(value: unknown, path: string): string | undefined {
+  const unstorable = (text: string) => text.includes('\u0000') || UNPAIRED_SURROGATE.test(text);
+  if (typeof value === 'string') return unstorable(value) ? path : undefined;
+  if (Array.isArray(value)) {
+    for (const [index, item] of value.entries()) {
+      const found = findUnstorableString(item, `${path}.${index}`);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  if (value !== null && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      const keyPath = path === 'body' ? key : `${path}.${key}`;
+      if (unstorable(key)) return keyPath;
+      const found = findUnstorableString(item, keyPath);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
 export async function readJson<T>(ctx: Context, schema: z.ZodType<T>): Promise<T> {
   const type = (ctx.get('content-type').split(';')[0] ?? '').trim().toLowerCase();
   if (type !== 'application/json') throw new DomainError('request.unsupported_media_type', 400, 'send the body as application/json');
@@ -67,6 +94,8 @@ export async function readJson<T>(ctx: Context, schema: z.ZodType<T>): Promise<T
   } catch {
     throw new DomainError('request.invalid_json', 400, 'the body is not valid JSON');
   }
+  const unstorable = findUnstorableString(value, 'body');
+  if (unstorable) throw new DomainError('request.invalid', 400, `${unstorable}: must not contain NUL characters or unpaired surrogates`);
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

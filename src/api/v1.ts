@@ -16,6 +16,7 @@ import { endGracePeriod, generateSecret, listSecrets } from '../domain/secrets.j
 import type { Connection } from '../domain/types.js';
 import { listAuditEvents } from '../storage/audit.js';
 import { listTenants } from '../storage/tenants.js';
+import { MAX_QUERY_OFFSET, queryInt } from '../http/query-int.js';
 import { authenticateApi, caller, readJson, requirePermission } from './context.js';
 
 const VIEW = requirePermission('integrations.view');
@@ -51,8 +52,8 @@ export function adminApiRoutes(domain: DomainContext): Router {
   router.use(authenticateApi(domain));
 
   router.get('/tenants', VIEW, async (ctx) => {
-    const limit = Math.min(Number(ctx.query.limit ?? 1000) || 1000, 10_000);
-    const offset = Math.max(Number(ctx.query.offset ?? 0) || 0, 0);
+    const limit = queryInt(ctx.query.limit, { fallback: 1000, min: 1, max: 10_000 });
+    const offset = queryInt(ctx.query.offset, { fallback: 0, min: 0, max: MAX_QUERY_OFFSET });
     const search = typeof ctx.query.search === 'string' ? ctx.query.search : undefined;
     const page = await listTenants(domain.db, caller(ctx).networkId, { search, limit, offset });
     ctx.body = { tenant_ids: page.tenantIds, total: page.total };
@@ -159,7 +160,7 @@ export function adminApiRoutes(domain: DomainContext): Router {
 
   router.get('/audit-events', VIEW, async (ctx) => {
     const action = typeof ctx.query.action === 'string' ? ctx.query.action : undefined;
-    const limit = Math.min(Number(ctx.query.limit ?? 100) || 100, 1000);
+    const limit = queryInt(ctx.query.limit, { fallback: 100, min: 1, max: 1000 });
     const events = await listAuditEvents(domain.db, caller(ctx).networkId, { action, limit });
     ctx.body = {
       events: events.map((e) => ({

@@ -142,6 +142,38 @@ describe('admin API flow', () => {
     expect(foreignTenant.status).toBe(400);
     expect(foreignTenant.body.code).toBe('group.unknown_tenants');
   });
+
+  test('a NUL character or an unpaired surrogate anywhere in the JSON → 400 naming the field', async () => {
+    const before = await rowCounts();
+    const nul = await call(keys.manager, 'POST', '/groups', { name: 'n', tenant_ids: ['1\u0000'] });
+    expect(nul.status).toBe(400);
+    expect(nul.body).toEqual({ code: 'request.invalid', message: 'tenant_ids.0: must not contain NUL characters or unpaired surrogates' });
+    const surrogate = await call(keys.manager, 'POST', '/groups', { name: 'Group \ud800', tenant_ids: ['1'] });
+    expect(surrogate.status).toBe(400);
+    expect(surrogate.body.message).toMatch(/^name: /);
+    const inKey = await call(keys.manager, 'POST', '/groups', { name: 'n', tenant_ids: ['1'], ['x\u0000']: 1 });
+    expect(inKey.status).toBe(400);
+    // A surrogate pair (an emoji) is fine.
+    const emoji = await call(keys.manager, 'POST', '/groups', { name: 'Group \ud83d\ude80', tenant_ids: ['1'] });
+    expect(emoji.status).toBe(201);
+    expect(await rowCounts()).not.toBe(before);
+  });
+
+  test('paging parameters out of range are clamped, never a 5xx', async () => {
+    const negative = await call(keys.manager, 'GET', '/tenants?limit=-1');
+    expect(negative.status).toBe(200);
+    expect((negative.body.tenant_ids as string[]).length).toBe(1);
+    const huge = await call(keys.manager, 'GET', '/tenants?offset=100000000000000000000');
+    expect(huge.status).toBe(200);
+    expect(huge.body.tenant_ids).toEqual([]);
+    expect(huge.body.total).toBeGreaterThan(0);
+    const words = await call(keys.manager, 'GET', '/tenants?limit=ten&offset=-5');
+    expect(words.status).toBe(200);
+    expect((words.body.tenant_ids as string[]).length).toBe(huge.body.total);
+    const events = await call(keys.manager, 'GET', '/audit-events?limit=-1');
+    expect(events.status).toBe(200);
+    expect((events.body.events as unknown[]).length).toBe(1);
+  });
 });
 
 describe('admin API scoped by network', () => {

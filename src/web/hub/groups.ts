@@ -2,6 +2,7 @@ import type { Context } from 'koa';
 
 import { DomainError } from '../../domain/errors.js';
 import { createGroup, deleteGroup, requireGroup, updateGroup } from '../../domain/groups.js';
+import { MAX_QUERY_OFFSET, queryInt } from '../../http/query-int.js';
 import { listApps } from '../../storage/apps.js';
 import { listConnections } from '../../storage/connections.js';
 import { listGroupPage } from '../../storage/groups.js';
@@ -46,7 +47,7 @@ export function groupRoutes(kit: WebKit) {
 
   router.get('/integrations', view, async (ctx) => {
     const search = String(ctx.query.q ?? '').slice(0, 200);
-    const requested = Math.max(1, Number.parseInt(String(ctx.query.page ?? '1'), 10) || 1);
+    const requested = queryInt(ctx.query.page, { fallback: 1, min: 1, max: MAX_QUERY_OFFSET / GROUP_PAGE_SIZE });
     const page = await listGroupPage(kit.domain.db, networkOf(ctx), { search: search || undefined, limit: GROUP_PAGE_SIZE, offset: (requested - 1) * GROUP_PAGE_SIZE });
     const pages = Math.max(1, Math.ceil(page.total / GROUP_PAGE_SIZE));
     await kit.render(ctx, 'hub/groups.njk', {
@@ -63,7 +64,7 @@ export function groupRoutes(kit: WebKit) {
 
   // One page of the network's tenants for the picker, as JSON.
   router.get('/integrations/tenants', view, async (ctx) => {
-    const offset = Math.max(0, Number.parseInt(String(ctx.query.offset ?? '0'), 10) || 0);
+    const offset = queryInt(ctx.query.offset, { fallback: 0, min: 0, max: MAX_QUERY_OFFSET });
     const search = String(ctx.query.q ?? '').slice(0, 64);
     const page = await listTenants(kit.domain.db, networkOf(ctx), { search: search || undefined, limit: TENANT_PAGE_SIZE, offset });
     ctx.set('Cache-Control', 'no-store');
@@ -96,7 +97,7 @@ export function groupRoutes(kit: WebKit) {
     const group = await requireGroup(kit.domain, networkOf(ctx), groupId);
     const search = String(ctx.query.q ?? '').trim();
     const matching = search ? group.tenantIds.filter((id) => id.includes(search)) : group.tenantIds;
-    const page = Math.max(1, Number.parseInt(String(ctx.query.page ?? '1'), 10) || 1);
+    const page = queryInt(ctx.query.page, { fallback: 1, min: 1, max: MAX_QUERY_OFFSET / TENANT_PAGE_SIZE });
     const members = matching.slice((page - 1) * TENANT_PAGE_SIZE, page * TENANT_PAGE_SIZE);
     return {
       title: `Edit ${group.name}`,

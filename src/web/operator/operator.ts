@@ -5,6 +5,7 @@ import { createNetworkAdmin } from '../../domain/accounts.js';
 import { createApi, listApis, rotateIntrospectionClient } from '../../domain/apis.js';
 import { DomainError } from '../../domain/errors.js';
 import { createNetwork, listNetworks, renameNetwork, requireNetwork } from '../../domain/networks.js';
+import { MAX_QUERY_OFFSET, queryInt } from '../../http/query-int.js';
 import { addTenants, type RejectedTenant } from '../../domain/tenants.js';
 import { listTenants } from '../../storage/tenants.js';
 import { listNetworkUsers } from '../../storage/users.js';
@@ -81,7 +82,7 @@ export function operatorRoutes(kit: WebKit): Router {
   router.get('/networks/:networkId', async (ctx) => {
     const network = await requireNetwork(kit.domain, ctx.params.networkId!);
     const search = String(ctx.query.q ?? '').trim().slice(0, 64);
-    const page = Math.max(1, Number.parseInt(String(ctx.query.page ?? '1'), 10) || 1);
+    const page = queryInt(ctx.query.page, { fallback: 1, min: 1, max: MAX_QUERY_OFFSET / TENANT_PAGE_SIZE });
     const tenants = await listTenants(kit.domain.db, network.id, { search: search || undefined, limit: TENANT_PAGE_SIZE, offset: (page - 1) * TENANT_PAGE_SIZE });
     const result = await kit.sessions.recall<TenantImport>(ctx, 'tenant-import');
     if (result) await kit.sessions.remember(ctx, 'tenant-import', undefined);
