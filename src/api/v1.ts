@@ -101,6 +101,8 @@ export function adminApiRoutes(domain: DomainContext): Router {
 
   router.get('/connections', VIEW, async (ctx) => {
     const groupId = typeof ctx.query.group_id === 'string' ? ctx.query.group_id : undefined;
+    // A group of another network, or none, is a 404 like everywhere else, not an empty list.
+    if (groupId !== undefined) await requireGroup(domain, caller(ctx).networkId, groupId);
     const connections = await listConnections(domain.db, caller(ctx).networkId, groupId === undefined ? {} : { groupId });
     ctx.body = { connections: connections.map(connectionView) };
   });

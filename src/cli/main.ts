@@ -5,7 +5,7 @@ import { Command, CommanderError, Option } from 'commander';
 
 import { createDomainContext } from '../runtime.js';
 import { ConfigError, loadConfig, type Config } from '../config.js';
-import { createAdminApiKey } from '../domain/admin-api-keys.js';
+import { createAdminApiKey, listAdminKeys, revokeAdminKey } from '../domain/admin-api-keys.js';
 import { createNetworkAdmin, createUser } from '../domain/accounts.js';
 import { createApi } from '../domain/apis.js';
 import { createApp, requireApp } from '../domain/apps.js';
@@ -397,9 +397,8 @@ export function buildCli(): Command {
       });
     });
 
-  program
-    .command('admin-key')
-    .description('manage keys for the admin JSON API (/api/v1)')
+  const adminKeys = program.command('admin-key').description('manage keys for the admin JSON API (/api/v1)');
+  adminKeys
     .command('create')
     .description("create a key that acts as a network user, with that user's roles; the key is shown once")
     .requiredOption('--email <email>', 'e-mail of the network user the key acts as')
@@ -410,6 +409,34 @@ export function buildCli(): Command {
         print(output(command), { id: created.id, key: created.key, network_id: created.networkId, user_id: created.userId }, () =>
           [`key ${created.id} for user ${created.userId}`, `key: ${created.key}`, 'The key is shown only now; send it as "Authorization: Bearer <key>".'].join('\n'),
         );
+      });
+    });
+  adminKeys
+    .command('list')
+    .description("list a network's keys with their user, name and state (never the keys)")
+    .requiredOption('--network <id>', 'network ID')
+    .action(async (options: { network: string }, command: Command) => {
+      await withSession(async ({ ctx }) => {
+        const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+        const rows = (await listAdminKeys(ctx, options.network)).map((key) => ({
+          id: key.id,
+          user_id: key.userId,
+          name: key.name,
+          created_at: iso(key.createdAt),
+          revoked_at: iso(key.revokedAt),
+        }));
+        print(output(command), { keys: rows }, () => rows.map((key) => `${key.id} ${key.revoked_at ? 'revoked' : 'live'} user ${key.user_id} ${JSON.stringify(key.name)}`).join('\n') || 'no keys');
+      });
+    });
+  adminKeys
+    .command('revoke')
+    .description('revoke a key at once; requests with it get 401 from then on')
+    .argument('<key-id>', 'key ID (from create or list)')
+    .requiredOption('--network <id>', 'network ID the key belongs to')
+    .action(async (keyId: string, options: { network: string }, command: Command) => {
+      await withSession(async ({ ctx, actor }) => {
+        await revokeAdminKey(ctx, actor, options.network, keyId);
+        print(output(command), { id: keyId, revoked: true }, () => `key ${keyId} revoked`);
       });
     });
 

@@ -1,8 +1,9 @@
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 
-import { findAdminApiKey, insertAdminApiKey, revokeAdminApiKey } from '../storage/admin-api-keys.js';
+import { findAdminApiKey, insertAdminApiKey, listAdminApiKeys, revokeAdminApiKey } from '../storage/admin-api-keys.js';
 import { findUserForSignIn, getNetworkUser } from '../storage/users.js';
 import { change, type DomainContext } from './context.js';
+import { requireNetwork } from './networks.js';
 import { assertThat, invalid, notFound } from './errors.js';
 import type { User } from './accounts-types.js';
 import type { Actor } from './types.js';
@@ -34,6 +35,13 @@ export async function createAdminApiKey(
   });
 }
 
+/** Lists a network's admin API keys (never the keys themselves); an unknown network is a 404. */
+export async function listAdminKeys(ctx: DomainContext, networkId: string): Promise<Awaited<ReturnType<typeof listAdminApiKeys>>> {
+  await requireNetwork(ctx, networkId);
+  return listAdminApiKeys(ctx.db, networkId);
+}
+
+/** Revokes a key of the network at once; a key of another network, or one already revoked, is a 404. */
 export async function revokeAdminKey(ctx: DomainContext, actor: Actor, networkId: string, id: string): Promise<void> {
   await change(ctx, actor, async ({ trx, now, audit }) => {
     assertThat(await revokeAdminApiKey(trx, networkId, id, now), notFound('key', id));

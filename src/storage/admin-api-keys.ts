@@ -37,3 +37,26 @@ export async function findAdminApiKey(db: Knex, keyHash: string): Promise<AdminA
 export async function revokeAdminApiKey(db: Knex | Knex.Transaction, networkId: string, id: string, now: number): Promise<boolean> {
   return (await db('admin_api_keys').where({ network_id: networkId, id }).whereNull('revoked_at').update({ revoked_at: now })) > 0;
 }
+
+/** The network's keys, live and revoked, newest first; never their hashes. */
+export async function listAdminApiKeys(db: Knex, networkId: string): Promise<(AdminApiKeyRow & { revokedAt: number | null })[]> {
+  const rows = (await db('admin_api_keys')
+    .where('network_id', networkId)
+    .orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id' }])
+    .select('id', 'network_id', 'user_id', 'name', 'created_at', 'revoked_at')) as {
+    id: string;
+    network_id: string;
+    user_id: string;
+    name: string;
+    created_at: number;
+    revoked_at: number | null;
+  }[];
+  return rows.map((row) => ({
+    id: row.id,
+    networkId: row.network_id,
+    userId: row.user_id,
+    name: row.name,
+    createdAt: Number(row.created_at),
+    revokedAt: row.revoked_at === null ? null : Number(row.revoked_at),
+  }));
+}

@@ -206,6 +206,9 @@ describe('admin API scoped by network', () => {
     expect(tenants.body.tenant_ids).toEqual(['o-1']);
     const connections = await call(keys.foreign, 'GET', '/connections');
     expect(connections.body.connections).toEqual([]);
+    const byGroup = await call(keys.foreign, 'GET', `/connections?group_id=${demo.app1.group_id}`);
+    expect(byGroup.status).toBe(404);
+    expect(byGroup.body.code).toBe('group.not_found');
     const audit = await call(keys.foreign, 'GET', '/audit-events');
     expect((audit.body.events as { action: string }[]).every((e) => !e.action.startsWith('group.'))).toBe(true);
   });

@@ -95,6 +95,37 @@ describe('tenantgate group update while the server runs', () => {
   });
 });
 
+describe('tenantgate admin-key', () => {
+  // The user is an administrator (User Management) without API & Integrations, so a live key gets
+  // 403 and a revoked one 401.
+  const apiStatus = async (key: string) => (await fetch(`${server.url}/api/v1/groups`, { headers: { authorization: `Bearer ${key}` } })).status;
+
+  test('list shows a key without its secret; revoke stops it at once, and only in its own network', async () => {
+    const email = 'keyholder@plumbing.example';
+    await runCliJson(['user', 'create', '--email', email, '--network', demo.network.id], server.env);
+    const created = await runCliJson<{ id: string; key: string }>(['admin-key', 'create', '--email', email, '--name', 'nightly sync'], server.env);
+    expect(await apiStatus(created.key)).toBe(403);
+
+    const listed = await runCli(['admin-key', 'list', '--network', demo.network.id, '--json'], server.env);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).not.toContain(created.key);
+    const keys = (JSON.parse(listed.stdout) as { keys: { id: string; name: string; revoked_at: string | null }[] }).keys;
+    expect(keys.find((key) => key.id === created.id)).toMatchObject({ name: 'nightly sync', revoked_at: null });
+
+    const other = await runCliJson<{ id: string }>(['network', 'create', '--name', 'Key Elsewhere Network'], server.env);
+    const foreign = await runCli(['admin-key', 'revoke', created.id, '--network', other.id, '--json'], server.env);
+    expect(foreign.code).not.toBe(0);
+    expect(foreign.stderr).toContain('was not found');
+    expect(await runCliJson<{ keys: unknown[] }>(['admin-key', 'list', '--network', other.id], server.env)).toEqual({ keys: [] });
+    expect(await apiStatus(created.key)).toBe(403);
+
+    expect(await runCliJson(['admin-key', 'revoke', created.id, '--network', demo.network.id], server.env)).toEqual({ id: created.id, revoked: true });
+    expect(await apiStatus(created.key)).toBe(401);
+    const after = await runCliJson<{ keys: { id: string; revoked_at: string | null }[] }>(['admin-key', 'list', '--network', demo.network.id], server.env);
+    expect(after.keys.find((key) => key.id === created.id)?.revoked_at).toEqual(expect.any(String));
+  });
+});
+
 describe('tenantgate errors', () => {
   test('a domain error goes to stderr with a non-zero exit and nothing on stdout', async () => {
     const result = await runCli(['group', 'create', '--network', demo.network.id, '--name', 'Group 1', '--json'], server.env);
