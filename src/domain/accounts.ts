@@ -3,6 +3,7 @@ import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { decoyHash, hashPassword, needsRehash, passwordProblem, verifyPassword } from '../crypto/password.js';
 import { getNetwork } from '../storage/networks.js';
 import {
+  countUsersWithPermission,
   deleteRole as deleteRoleRows,
   emailTaken,
   expireSignInLinks,
@@ -209,6 +210,20 @@ export async function createRole(ctx: DomainContext, actor: Actor, networkId: st
   });
 }
 
+/**
+ * Runs a change to roles or their assignment, and refuses it when it would leave a network that
+ * had a user with User Management without one: nobody in the network could then manage users or
+ * roles, and only an operator could repair it.
+ */
+async function keepingUserManager<T>(trx: Parameters<typeof countUsersWithPermission>[0], networkId: string, apply: () => Promise<T>): Promise<T> {
+  const before = await countUsersWithPermission(trx, networkId, 'users.manage');
+  const result = await apply();
+  if (before > 0 && (await countUsersWithPermission(trx, networkId, 'users.manage')) === 0) {
+    throw conflict('role.last_user_manager', 'this would leave no user with User Management in the network; give the permission to another user first');
+  }
+  return result;
+}
+
 export async function updateRole(
   ctx: DomainContext,
   actor: Actor,
@@ -225,7 +240,7 @@ export async function updateRole(
     const other = await findRoleByName(trx, networkId, name);
     if (other && other.id !== roleId) throw conflict('role.name_taken', `a role named ${JSON.stringify(name)} already exists in this network`);
     await renameRole(trx, networkId, roleId, name, now);
-    await setRolePermissions(trx, networkId, roleId, permissions);
+    await keepingUserManager(trx, networkId, () => setRolePermissions(trx, networkId, roleId, permissions));
     audit({ networkId, action: 'role.updated', targetType: 'role', targetId: roleId, details: { name, permissions, previous_permissions: role.permissions } });
   });
 }
@@ -234,7 +249,7 @@ export async function deleteRole(ctx: DomainContext, actor: Actor, networkId: st
   await change(ctx, actor, async ({ trx, audit }) => {
     const role = await getRole(trx, networkId, roleId);
     assertThat(role, notFound('role', roleId));
-    await deleteRoleRows(trx, networkId, roleId);
+    await keepingUserManager(trx, networkId, () => deleteRoleRows(trx, networkId, roleId));
     audit({ networkId, action: 'role.deleted', targetType: 'role', targetId: roleId, details: { name: role.name } });
   });
 }
@@ -244,7 +259,7 @@ export async function assignRoles(ctx: DomainContext, actor: Actor, networkId: s
     assertThat(await getNetworkUser(trx, networkId, userId), notFound('user', userId));
     const unique = [...new Set(roleIds)];
     await requireRolesOfNetwork(trx, networkId, unique);
-    await setUserRoleRows(trx, networkId, userId, unique);
+    await keepingUserManager(trx, networkId, () => setUserRoleRows(trx, networkId, userId, unique));
     audit({ networkId, action: 'user.roles_changed', targetType: 'user', targetId: userId, details: { role_ids: unique } });
   });
 }

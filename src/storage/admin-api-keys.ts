@@ -38,7 +38,7 @@ export async function revokeAdminApiKey(db: Knex | Knex.Transaction, networkId: 
   return (await db('admin_api_keys').where({ network_id: networkId, id }).whereNull('revoked_at').update({ revoked_at: now })) > 0;
 }
 
-/** The network's keys, live and revoked, newest first; never their hashes. */
+/** Lists the network's keys, live and revoked, newest first, without their hashes. */
 export async function listAdminApiKeys(db: Knex, networkId: string): Promise<(AdminApiKeyRow & { revokedAt: number | null })[]> {
   const rows = (await db('admin_api_keys')
     .where('network_id', networkId)

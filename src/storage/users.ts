@@ -155,6 +155,16 @@ export async function userPermissions(db: Db, networkId: string, userId: string)
   return new Set(rows.map((row) => row.permission));
 }
 
+/** Counts the users of a network whose roles give them a permission. */
+export async function countUsersWithPermission(db: Db, networkId: string, permission: Permission): Promise<number> {
+  const row = await db('user_roles')
+    .join('role_permissions', 'role_permissions.role_id', 'user_roles.role_id')
+    .where({ 'user_roles.network_id': networkId, 'role_permissions.network_id': networkId, 'role_permissions.permission': permission })
+    .countDistinct({ n: 'user_roles.user_id' })
+    .first();
+  return Number(row?.n ?? 0);
+}
+
 // One-time sign-in links.
 
 export async function insertSignInLink(db: Db, link: { tokenHash: string; userId: string; now: number; expiresAt: number }): Promise<void> {

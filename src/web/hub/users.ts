@@ -72,7 +72,13 @@ export function userRoutes(kit: WebKit) {
   router.post('/users/:userId/roles', admin, async (ctx) => {
     const form = await kit.form(ctx);
     const networkId = networkOf(ctx);
-    await assignRoles(kit.domain, actorOf(ctx), networkId, ctx.params.userId!, fields(form, 'role_ids'));
+    try {
+      await assignRoles(kit.domain, actorOf(ctx), networkId, ctx.params.userId!, fields(form, 'role_ids'));
+    } catch (err) {
+      if (!(err instanceof DomainError) || err.status === 404) throw err;
+      await kit.redirect(ctx, USERS, { kind: 'error', text: err.message });
+      return;
+    }
     await kit.redirect(ctx, USERS, { kind: 'info', text: 'The roles were saved; they apply from the user’s next request.' });
   });
 
@@ -140,7 +146,13 @@ export function userRoutes(kit: WebKit) {
 
   router.post('/roles/:roleId/delete', admin, async (ctx) => {
     await kit.form(ctx);
-    await deleteRole(kit.domain, actorOf(ctx), networkOf(ctx), ctx.params.roleId!);
+    try {
+      await deleteRole(kit.domain, actorOf(ctx), networkOf(ctx), ctx.params.roleId!);
+    } catch (err) {
+      if (!(err instanceof DomainError) || err.status === 404) throw err;
+      await kit.redirect(ctx, ROLES, { kind: 'error', text: err.message });
+      return;
+    }
     await kit.redirect(ctx, ROLES, { kind: 'info', text: 'The role was deleted.' });
   });
 
