@@ -130,3 +130,19 @@ test('the last user with User Management cannot take it away from the network', 
   expect((await admin.get('/hub/users')).status).toBe(200);
   expect((await admin.post(`/hub/users/${usersOnly.id}/roles`, { role_ids: usersOnly.roleId! }, { csrfFrom: '/hub/users' })).status).toBe(303);
 });
+
+test('a refused invitation shows the form again with what was typed and the reason', async () => {
+  const roleId = fx.a.viewer.roleId!;
+  const duplicate = await admin.post('/hub/users', { email: fx.a.viewer.email, name: 'Twice Invited', role_ids: roleId }, { csrfFrom: '/hub/users' });
+  expect(duplicate.status).toBe(409);
+  expect(duplicate.text).toContain('already exists');
+  expect(duplicate.text).toContain(`value="${fx.a.viewer.email}"`);
+  expect(duplicate.text).toContain('value="Twice Invited"');
+  expect(duplicate.text).toContain(`value="${roleId}" checked`);
+
+  const unknownRole = await admin.post('/hub/users', { email: 'fresh@a.example', name: 'Fresh', role_ids: '00000000-0000-4000-8000-000000000000' }, { csrfFrom: '/hub/users' });
+  expect(unknownRole.status).toBe(404);
+  expect(unknownRole.text).toContain('value="fresh@a.example"');
+  // Nothing was saved: the same address can still be invited.
+  expect((await admin.post('/hub/users', { email: 'fresh@a.example', name: 'Fresh' }, { csrfFrom: '/hub/users' })).status).toBe(303);
+});

@@ -29,7 +29,8 @@ export function userRoutes(kit: WebKit) {
   const router = hubRouter(kit);
   const admin = requirePermission('users.manage');
 
-  router.get('/users', admin, async (ctx) => {
+  /** The users page; after a refused invitation, with the form as it was sent and the reason. */
+  const renderUsers = async (ctx: Context, refused?: { invite: { email: string; name: string; roleIds: string[] }; error: string; status: number }) => {
     const networkId = networkOf(ctx);
     const [users, roles] = await Promise.all([listNetworkUsers(kit.domain.db, networkId), listRoles(kit.domain.db, networkId)]);
     const withRoles = await Promise.all(
@@ -38,23 +39,26 @@ export function userRoutes(kit: WebKit) {
         return { ...user, roles: roles.filter((role) => ids.has(role.id)).map((role) => role.name) };
       }),
     );
-    await kit.render(ctx, 'hub/users.njk', { title: 'Users', users: withRoles, roles, tab: 'users' });
+    const invite = refused?.invite ?? { email: '', name: '', roleIds: [] };
+    await kit.render(ctx, 'hub/users.njk', { title: 'Users', users: withRoles, roles, invite, error: refused?.error, tab: 'users' }, refused?.status);
+  };
+
+  router.get('/users', admin, async (ctx) => {
+    await renderUsers(ctx);
   });
 
   router.post('/users', admin, async (ctx) => {
     const form = await kit.form(ctx);
+    const invite = { email: field(form, 'email'), name: field(form, 'name'), roleIds: fields(form, 'role_ids') };
     try {
-      const { user, link } = await createUser(kit.domain, actorOf(ctx), {
-        networkId: networkOf(ctx),
-        email: field(form, 'email'),
-        name: field(form, 'name'),
-        roleIds: fields(form, 'role_ids'),
-      });
+      const { user, link } = await createUser(kit.domain, actorOf(ctx), { networkId: networkOf(ctx), ...invite });
       await kit.sessions.putReveal(ctx, { kind: 'sign_in_link', email: user.email, url: `${kit.issuer}${link.path}`, expiresAt: String(link.expiresAt) });
       await kit.redirect(ctx, `${USERS}/link`);
     } catch (err) {
-      if (!(err instanceof DomainError) || err.status === 404) throw err;
-      await kit.redirect(ctx, USERS, { kind: 'error', text: err.message });
+      if (!(err instanceof DomainError)) throw err;
+      // A role that is not the network's (deleted meanwhile, or another network's) keeps its 404,
+      // like every ID outside the network, but the form comes back with what was typed.
+      await renderUsers(ctx, { invite, error: err.message, status: err.status });
     }
   });
 
