@@ -59,8 +59,11 @@ async function main(): Promise<void> {
   const starting = (async () => {
     tenantgate = await createTenantgate({ config, logger });
     if (stopping) return undefined;
-    const { url } = await tenantgate.listen();
-    logger.info({ url, issuer: config.issuer, ms: Date.now() - started }, 'tenantgate listening');
+    const { url, server } = await tenantgate.listen();
+    // `url` is where this machine reaches the server; `address` is what it is bound to.
+    const bound = server.address();
+    const address = typeof bound === 'object' && bound ? `${bound.address}:${bound.port}` : String(bound);
+    logger.info({ address, url, issuer: config.issuer, ms: Date.now() - started }, 'tenantgate listening');
     if (stopping) return undefined;
     return ensureFirstOperator(tenantgate.domain, config.issuer);
   })();

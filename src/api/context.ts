@@ -54,7 +54,6 @@ export function requirePermission(permission: Permission) {
   };
 }
 
-/** Reads and validates a JSON body; malformed JSON and schema errors are 400 with the field named. */
 const UNPAIRED_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /**
@@ -82,11 +81,19 @@ function findUnstorableString(value: unknown, path: string): string | undefined 
   return undefined;
 }
 
+/**
+ * Reads and validates a JSON body; malformed JSON and schema errors are 400 with the field named.
+ * A request with no body at all (no `Content-Length` or `Transfer-Encoding`, or a length of 0)
+ * reads as `{}`, so a route whose fields are all optional can be called without one.
+ */
 export async function readJson<T>(ctx: Context, schema: z.ZodType<T>): Promise<T> {
+  const noBody = ctx.get('transfer-encoding') === '' && Number(ctx.get('content-length') || '0') === 0;
   const type = (ctx.get('content-type').split(';')[0] ?? '').trim().toLowerCase();
-  if (type !== 'application/json') throw new DomainError('request.unsupported_media_type', 400, 'send the body as application/json');
+  if (!noBody && type !== 'application/json') throw new DomainError('request.unsupported_media_type', 415, 'send the body as application/json');
 
-  const body = await readBody(ctx.req, JSON_BODY_LIMIT, () => new DomainError('request.too_large', 400, `the body must be at most ${JSON_BODY_LIMIT} bytes`));
+  const body = noBody
+    ? Buffer.alloc(0)
+    : await readBody(ctx.req, JSON_BODY_LIMIT, () => new DomainError('request.too_large', 413, `the body must be at most ${JSON_BODY_LIMIT} bytes`));
 
   let value: unknown;
   try {

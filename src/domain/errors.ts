@@ -8,7 +8,7 @@ export class DomainError extends Error {
 
   constructor(
     readonly code: string,
-    readonly status: 400 | 401 | 403 | 404 | 409 | 422 | 429,
+    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429,
     message: string,
     readonly details?: Readonly<Record<string, unknown>>,
   ) {

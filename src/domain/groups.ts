@@ -13,6 +13,7 @@ import {
   renameGroup,
   touchGroup,
 } from '../storage/groups.js';
+import { getNetwork } from '../storage/networks.js';
 import { revokeSecrets } from '../storage/secrets.js';
 import { tenantsInNetwork } from '../storage/tenants.js';
 import { change, type ChangeScope, type DomainContext } from './context.js';
@@ -35,6 +36,8 @@ export async function createGroup(ctx: DomainContext, actor: Actor, networkId: s
 
   return change(ctx, actor, async (scope) => {
     const { trx, now, audit } = scope;
+    // Pages and the API pass the caller's own network; the CLI passes what the operator typed.
+    assertThat(await getNetwork(trx, networkId), notFound('network', networkId));
     if (await findGroupByName(trx, networkId, name)) throw conflict('group.name_taken', `a group named ${JSON.stringify(name)} already exists in this network`);
     await requireTenantsOfNetwork(scope, networkId, input.tenantIds);
 

@@ -12,16 +12,21 @@ export class RequestAbortedError extends Error {
 export async function readBody(req: IncomingMessage, limit: number, tooLarge: () => Error): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
+  let overLimit: Error | undefined;
   try {
     for await (const chunk of req as AsyncIterable<Buffer>) {
       size += chunk.length;
-      if (size > limit) throw tooLarge();
+      if (size > limit) {
+        overLimit = tooLarge();
+        throw overLimit;
+      }
       chunks.push(chunk);
     }
   } catch (err) {
-    // Stream errors carry a code (ECONNRESET for "aborted"); our own tooLarge() error does not.
-    // No instanceof Error here: errors from Node's internals may come from another realm.
-    if (typeof err === 'object' && err !== null && typeof (err as NodeJS.ErrnoException).code === 'string') {
+    // The caller's error may carry a string code too (a DomainError does), so it is recognised
+    // by identity. Stream errors carry a code (ECONNRESET for "aborted"). No instanceof Error
+    // here: errors from Node's internals may come from another realm.
+    if (err !== overLimit && typeof err === 'object' && err !== null && typeof (err as NodeJS.ErrnoException).code === 'string') {
       throw new RequestAbortedError('the request body was not received completely', { cause: err });
     }
     throw err;

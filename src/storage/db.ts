@@ -24,6 +24,22 @@ export function sqliteFile(url: string): string | undefined {
 }
 
 /** Builds the knex configuration for a DATABASE_URL (sqlite:PATH or postgres://…). */
+// knex's own messages go to stderr as before, except the two it prints for every attempt on a
+// held migration lock: migrateLatest retries for up to 30 s and reports the wait once.
+const KNEX_LOCK_WARNING = /^Can't take lock to run migrations|knex migrate:unlock/;
+const knexLog = {
+  warn(message: unknown): void {
+    if (!KNEX_LOCK_WARNING.test(String(message))) process.stderr.write(`knex: ${String(message)}\n`);
+  },
+  error(message: unknown): void {
+    process.stderr.write(`knex: ${String(message)}\n`);
+  },
+  deprecate(method: unknown, alternative: unknown): void {
+    process.stderr.write(`knex: ${String(method)} is deprecated; use ${String(alternative)}\n`);
+  },
+  debug(): void {},
+};
+
 export function knexConfig(url: string): Knex.Config {
   if (isSqlite(url)) {
     const filename = url.slice('sqlite:'.length);
@@ -31,6 +47,7 @@ export function knexConfig(url: string): Knex.Config {
       client: 'sqlite3',
       connection: { filename: filename === ':memory:' ? filename : resolve(filename) },
       useNullAsDefault: true,
+      log: knexLog,
       // One connection serialises writes inside the process; other processes wait on busy_timeout.
       pool: {
         min: 1,
@@ -49,6 +66,7 @@ export function knexConfig(url: string): Knex.Config {
 
   return {
     client: 'pg',
+    log: knexLog,
     connection: { connectionString: url, connectionTimeoutMillis: 3000 },
     pool: { min: 0, max: 10, acquireTimeoutMillis: 5000 },
     acquireConnectionTimeout: 5000,

@@ -10,6 +10,8 @@ const TITLES: Readonly<Record<number, string>> = {
   403: 'Access denied',
   404: 'Not found',
   409: 'Conflict',
+  413: 'The request was too large',
+  415: 'The request was not valid',
   422: 'The request was not valid',
   429: 'Too many requests',
 };

@@ -14,9 +14,9 @@ export async function readPageForm(ctx: Context, limit = PAGE_FORM_LIMIT): Promi
   if (type !== 'application/x-www-form-urlencoded') {
     throw new DomainError('form.unsupported', 400, 'forms must be sent as application/x-www-form-urlencoded');
   }
-  if (Number(ctx.get('content-length') || '0') > limit) throw new DomainError('form.too_large', 400, `the form must be at most ${limit} bytes`);
+  if (Number(ctx.get('content-length') || '0') > limit) throw new DomainError('form.too_large', 413, `the form must be at most ${limit} bytes`);
 
-  const body = await readBody(ctx.req, limit, () => new DomainError('form.too_large', 400, `the form must be at most ${limit} bytes`));
+  const body = await readBody(ctx.req, limit, () => new DomainError('form.too_large', 413, `the form must be at most ${limit} bytes`));
 
   const form: PageForm = {};
   for (const [key, value] of new URLSearchParams(body.toString('utf8'))) {

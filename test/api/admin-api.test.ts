@@ -159,6 +159,24 @@ describe('admin API flow', () => {
     expect(await rowCounts()).not.toBe(before);
   });
 
+  test('a POST whose fields are all optional needs no body; a body must be JSON of at most 1 MiB', async () => {
+    const group = await call(keys.manager, 'POST', '/groups', { name: 'Bodyless', tenant_ids: ['1'] });
+    const app = (await findAppByName(server.tg.db, 'App 1'))!;
+    const connection = await call(keys.manager, 'POST', '/connections', { group_id: group.body.id, app_id: app.id, accepted_terms_version: app.termsVersion });
+    expect(connection.status).toBe(201);
+    const bare = await fetch(`${server.url}/api/v1/connections/${connection.body.id as string}/secrets`, { method: 'POST', headers: { authorization: `Bearer ${keys.manager}` } });
+    expect(bare.status).toBe(201);
+
+    const form = await fetch(`${server.url}/api/v1/groups`, { method: 'POST', headers: { authorization: `Bearer ${keys.manager}`, 'content-type': 'text/plain' }, body: 'name=x' });
+    expect(form.status).toBe(415);
+    expect(((await form.json()) as { code: string }).code).toBe('request.unsupported_media_type');
+
+    const big = JSON.stringify({ name: 'Big', tenant_ids: ['1'], padding: 'x'.repeat(1024 * 1024) });
+    const tooLarge = await fetch(`${server.url}/api/v1/groups`, { method: 'POST', headers: { authorization: `Bearer ${keys.manager}`, 'content-type': 'application/json' }, body: big });
+    expect(tooLarge.status).toBe(413);
+    expect(await tooLarge.json()).toEqual({ code: 'request.too_large', message: 'the body must be at most 1048576 bytes' });
+  });
+
   test('paging parameters out of range are clamped, never a 5xx', async () => {
     const negative = await call(keys.manager, 'GET', '/tenants?limit=-1');
     expect(negative.status).toBe(200);

@@ -134,6 +134,13 @@ describe('tenantgate errors', () => {
     expect(result.stderr).toContain('already exists');
   });
 
+  test('an unknown network is named, not answered with SQL', async () => {
+    const result = await runCli(['group', 'create', '--network', 'no-such-network', '--name', 'Orphan', '--json'], server.env);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe('tenantgate: network "no-such-network" was not found\n');
+  });
+
   test('a tenant of another network is rejected with the reason', async () => {
     const other = await runCliJson<{ id: string }>(['network', 'create', '--name', 'Other Network'], server.env);
     const result = await runCli(['tenant', 'add', '--network', other.id, '15', 'ok-tenant', 'bad tenant!', '--json'], server.env);
