@@ -13,7 +13,7 @@ import { connectApp } from '../domain/connections.js';
 import type { DomainContext } from '../domain/context.js';
 import { DomainError } from '../domain/errors.js';
 import { createGroup, deleteGroup, updateGroup } from '../domain/groups.js';
-import { createNetwork } from '../domain/networks.js';
+import { createNetwork, requireNetwork } from '../domain/networks.js';
 import { generateSecret, revokeAllSecrets } from '../domain/secrets.js';
 import { addTenants } from '../domain/tenants.js';
 import { systemClock, type Actor } from '../domain/types.js';
@@ -261,7 +261,11 @@ export function buildCli(): Command {
       await withSession(async ({ ctx, actor, db }) => {
         const networkId = options.network ?? (await networkOfGroup(db, groupId));
         const result = await updateGroup(ctx, actor, networkId, groupId, { name: options.name, add: options.add, remove: options.remove });
-        print(output(command), { id: groupId, ...result }, () => `group ${groupId}: added ${result.added.length}, removed ${result.removed.length}`);
+        print(output(command), { id: groupId, ...result }, () =>
+          [options.name === undefined ? undefined : `group ${groupId} renamed to ${JSON.stringify(options.name.trim())}`, `group ${groupId}: added ${result.added.length}, removed ${result.removed.length}`]
+            .filter((line) => line !== undefined)
+            .join('\n'),
+        );
       });
     });
   group
@@ -447,7 +451,9 @@ export function buildCli(): Command {
     .description('print every audit event in order (JSON with --json)')
     .option('--network <id>', 'only this network\'s events')
     .action(async (options: { network?: string }, command: Command) => {
-      await withSession(async ({ db }) => {
+      await withSession(async ({ ctx, db }) => {
+        // An unknown network is an error, not an empty log.
+        if (options.network !== undefined) await requireNetwork(ctx, options.network);
         const events = await exportAuditEvents(db, options.network);
         print(output(command), { events }, () => events.map((e) => `${new Date(e.occurredAt).toISOString()} ${e.actor} ${e.action} ${e.targetType}:${e.targetId ?? ''} ${e.outcome}`).join('\n'));
       });

@@ -65,6 +65,8 @@ export class SharedState {
   readonly #invalidationListeners: Array<(message: InvalidationMessage) => void> = [];
   readonly #healthListeners: Array<(healthy: boolean) => void> = [];
   #healthy: boolean;
+  // Whether Redis was reachable before, so the first connection is not logged as a recovery.
+  #wasHealthy = false;
   #lastError: string | undefined;
   #failedProbes = 0;
   #timer: NodeJS.Timeout | undefined;
@@ -272,7 +274,9 @@ export class SharedState {
     if (this.#closed || healthy === this.#healthy) return;
     this.#healthy = healthy;
     if (healthy) {
-      this.#logger?.info({ reason }, 'Redis reachable; shared caches and limits are in use again');
+      const message = this.#wasHealthy ? 'Redis reachable; shared caches and limits are in use again' : 'Redis reachable; shared caches and limits are in use';
+      this.#wasHealthy = true;
+      this.#logger?.info({ reason }, message);
     } else {
       this.#logger?.warn(
         { reason, error: this.#lastError, failed_probes: this.#failedProbes },

@@ -134,11 +134,11 @@ describe('tenantgate errors', () => {
     expect(result.stderr).toContain('already exists');
   });
 
-  test('an unknown network is named, not answered with SQL', async () => {
-    const result = await runCli(['group', 'create', '--network', 'no-such-network', '--name', 'Orphan', '--json'], server.env);
-    expect(result.code).toBe(1);
-    expect(result.stdout).toBe('');
-    expect(result.stderr).toBe('tenantgate: network "no-such-network" was not found\n');
+  test('an unknown network is named, not answered with SQL or an empty list', async () => {
+    for (const args of [['group', 'create', '--network', 'no-such-network', '--name', 'Orphan'], ['audit', 'export', '--network', 'no-such-network']]) {
+      const result = await runCli([...args, '--json'], server.env);
+      expect({ args, code: result.code, stdout: result.stdout, stderr: result.stderr }).toEqual({ args, code: 1, stdout: '', stderr: 'tenantgate: network "no-such-network" was not found\n' });
+    }
   });
 
   test('a tenant of another network is rejected with the reason', async () => {
