@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 
 import { readEpochs } from '../storage/epoch.js';
+import { FreshRun } from './fresh-run.js';
 import type { WalIndexSignal } from '../storage/wal-index-signal.js';
 
 const NO_CHANGE = Promise.resolve(false);
@@ -9,12 +10,9 @@ const NO_CHANGE = Promise.resolve(false);
  * Detects changes committed by other processes (the CLI, other instances) through the cache
  * epoch row, with one primary-key read per check.
  *
- * Concurrent checks share reads, but only a read that started after the check was called: a
- * read already running may have started before another process committed, so it would hide
- * that commit from a request that arrived after it. Such a check waits for the next read, which
- * starts when the running one ends and serves every check that arrived in between. Under load
- * this turns one read per request into about two per batch of concurrent requests, with the
- * same guarantee as a read of its own.
+ * Concurrent checks share reads, but only a read that started after the check was called
+ * (`FreshRun`): a read already running may have started before another process committed, so
+ * it would hide that commit from a request that arrived after it.
  *
  * The same read returns the revocation counter, which `revocationEpoch` exposes without a
  * refresh: after a check resolves, it counts every revocation committed before the check.
@@ -26,8 +24,7 @@ const NO_CHANGE = Promise.resolve(false);
 export class EpochWatcher {
   #lastSeen: number | undefined;
   #revocations = 0;
-  #running: Promise<boolean> | undefined;
-  #next: Promise<boolean> | undefined;
+  readonly #reads = new FreshRun(() => this.#read());
   /** The signal's sample taken just before the last read that completed, with its refresh. */
   #confirmed: Buffer | undefined;
 
@@ -43,22 +40,11 @@ export class EpochWatcher {
 
   /** Returns true when a change was committed since the previous read. */
   check(): Promise<boolean> {
-    if (this.#confirmed !== undefined && this.#running === undefined) {
+    if (this.#confirmed !== undefined && !this.#reads.busy) {
       const sample = this.signal?.sample();
       if (sample?.equals(this.#confirmed)) return NO_CHANGE;
     }
-    if (this.#running === undefined) return this.#startRead();
-
-    this.#next ??= this.#running
-      .then(
-        () => undefined,
-        () => undefined,
-      )
-      .then(() => {
-        this.#next = undefined;
-        return this.#startRead();
-      });
-    return this.#next;
+    return this.#reads.run();
   }
 
   /** The revocation counter as of the last completed read. */
@@ -73,14 +59,6 @@ export class EpochWatcher {
     this.#lastSeen = epochs.cache;
     this.#revocations = epochs.revocations;
     this.#confirmed = sample;
-  }
-
-  #startRead(): Promise<boolean> {
-    const read = this.#read().finally(() => {
-      if (this.#running === read) this.#running = undefined;
-    });
-    this.#running = read;
-    return read;
   }
 
   async #read(): Promise<boolean> {

@@ -2,6 +2,7 @@ import type Provider from 'oidc-provider';
 
 import type { DomainContext } from '../domain/context.js';
 import type { Logger } from '../logger.js';
+import { FreshRun } from './fresh-run.js';
 import { buildProvider, type ProviderOptions } from './provider.js';
 import { loadKeys, type LoadedKeys } from './signing-keys.js';
 
@@ -17,8 +18,7 @@ function fingerprint(keys: LoadedKeys): string {
 export class ProviderHolder {
   #provider: Provider;
   #keys: LoadedKeys;
-  #reloading: Promise<void> | undefined;
-  #nextReload: Promise<void> | undefined;
+  readonly #reloads = new FreshRun(() => this.#reload());
 
   private constructor(
     private readonly ctx: DomainContext,
@@ -47,26 +47,11 @@ export class ProviderHolder {
 
   /**
    * Reloads the keys and swaps the provider when they differ. A call made while a reload runs
-   * waits for the next one, because the running one may have read the keys before the change
-   * that prompted the call; calls made meanwhile share that next reload.
+   * waits for the next reload (`FreshRun`), because the running one may have read the keys before
+   * the change that prompted the call.
    */
   reload(): Promise<void> {
-    if (this.#reloading === undefined) return this.#startReload();
-    this.#nextReload ??= this.#reloading
-      .catch(() => undefined)
-      .then(() => {
-        this.#nextReload = undefined;
-        return this.#startReload();
-      });
-    return this.#nextReload;
-  }
-
-  #startReload(): Promise<void> {
-    const reloading = this.#reload().finally(() => {
-      if (this.#reloading === reloading) this.#reloading = undefined;
-    });
-    this.#reloading = reloading;
-    return reloading;
+    return this.#reloads.run();
   }
 
   async #reload(): Promise<void> {
