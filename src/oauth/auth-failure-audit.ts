@@ -4,6 +4,7 @@ import type { Clock } from '../domain/types.js';
 import type { Logger } from '../logger.js';
 import { appendAuditEvent } from '../storage/audit.js';
 import type { ClientStore } from './client-store.js';
+import { FreshRun } from './fresh-run.js';
 
 // Failed client authentications are counted in memory and written as one audit event per
 // client per window, so a credential-stuffing run cannot flood the audit log.
@@ -20,8 +21,7 @@ export class AuthFailureAudit {
   #overflow = 0;
   #windowStart: number;
   #timer: NodeJS.Timeout | undefined;
-  // `#write` catches its own failures, so this chain never rejects.
-  #flushing: Promise<void> = Promise.resolve();
+  readonly #writes = new FreshRun(() => this.#write());
 
   constructor(
     private readonly db: Knex,
@@ -46,12 +46,11 @@ export class AuthFailureAudit {
   }
 
   /**
-   * Writes one event per client for the window that ends now. Flushes run one after another, so
-   * the promise of a flush also covers any flush the timer started before it.
+   * Writes one event per client for the window that ends now. A flush called while the timer's
+   * write runs waits for it and then writes what was recorded meanwhile (`FreshRun`).
    */
   flush(): Promise<void> {
-    this.#flushing = this.#flushing.then(() => this.#write());
-    return this.#flushing;
+    return this.#writes.run();
   }
 
   async #write(): Promise<void> {

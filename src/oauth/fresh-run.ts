@@ -1,9 +1,9 @@
 /**
- * Coalesces concurrent calls of a task that reads shared state, such that every call resolves
- * with a run that started after the call. A run already in progress may have read before the
- * caller's reason to call committed, so a call made during it waits for the next run, which
- * starts when the current one ends and serves every call made in between. Under load this is
- * at most two runs per burst of calls, with the same guarantee as one run per call.
+ * Coalesces concurrent calls of a task so that every call resolves with a run that started after
+ * the call. A run already in progress may have read its input (a database row, pending writes)
+ * before the caller's reason to call, so a call made during it waits for the next run. That run
+ * starts when the current one ends and serves every call made in between, so a burst of calls
+ * costs at most two runs, with the same guarantee as one run per call.
  */
 export class FreshRun<T> {
   #running: Promise<T> | undefined;

@@ -4,6 +4,7 @@ import { LRUCache } from 'lru-cache';
 import type { Clock } from '../domain/types.js';
 import type { Logger } from '../logger.js';
 import { recordSecretUse } from '../storage/secrets.js';
+import { FreshRun } from './fresh-run.js';
 
 // Last-used times are for administrators, who read them in minutes; one batched write every few
 // seconds keeps them current without a write on the token path.
@@ -21,8 +22,7 @@ export class LastUsedRecorder {
   #pending = new Map<string, number>();
   readonly #written = new LRUCache<string, number>({ max: WRITTEN_MAX });
   #timer: NodeJS.Timeout | undefined;
-  // `#write` catches its own failures, so this chain never rejects.
-  #flushing: Promise<void> = Promise.resolve();
+  readonly #writes = new FreshRun(() => this.#write());
 
   constructor(
     private readonly db: Knex,
@@ -43,12 +43,11 @@ export class LastUsedRecorder {
   }
 
   /**
-   * Writes the pending times. Flushes run one after another, so the promise of a flush also
-   * covers any flush the timer started before it.
+   * Writes the pending times. A flush called while the timer's write runs waits for it and then
+   * writes what was recorded meanwhile (`FreshRun`).
    */
   flush(): Promise<void> {
-    this.#flushing = this.#flushing.then(() => this.#write());
-    return this.#flushing;
+    return this.#writes.run();
   }
 
   async #write(): Promise<void> {
