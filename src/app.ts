@@ -152,7 +152,7 @@ export async function createTenantgate(options: TenantgateOptions): Promise<Tena
 
 async function assemble(options: TenantgateOptions, config: Config, clock: Clock, logger: Logger, db: Db): Promise<Tenantgate> {
   if (options.migrate !== false) {
-    await migrateLatest(db, () => logger.warn({ wait_s: 30 }, 'another process holds the migration lock; waiting for it'));
+    await migrateLatest(db, () => logger.warn({ wait_s: 30 }, 'migration lock is held by another process; waiting for it'));
   }
 
   const clients = new ClientStore(db, clock);

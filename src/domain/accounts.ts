@@ -211,9 +211,9 @@ export async function createRole(ctx: DomainContext, actor: Actor, networkId: st
 }
 
 /**
- * Runs a change to roles or their assignment, and refuses it when it would leave a network that
- * had a user with User Management without one: nobody in the network could then manage users or
- * roles, and only an operator could repair it.
+ * Runs a change to roles or their assignment, and rejects it when it would leave a network that
+ * had a user with User Management without one. No user in the network could then manage users
+ * or roles, and only an operator could repair it.
  */
 async function keepingUserManager<T>(trx: Parameters<typeof countUsersWithPermission>[0], networkId: string, apply: () => Promise<T>): Promise<T> {
   const before = await countUsersWithPermission(trx, networkId, 'users.manage');

@@ -3,7 +3,7 @@
 export const MAX_QUERY_OFFSET = 1_000_000_000;
 
 /**
- * Reads a whole number from a query parameter for paging: a missing or malformed value gives
+ * Reads a whole number from a paging query parameter. A missing or malformed value gives
  * `fallback`, and any value is clamped into `[min, max]`, so `limit=-1` or a 25-digit offset
  * never reaches SQL.
  */

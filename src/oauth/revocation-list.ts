@@ -20,8 +20,8 @@ export interface RevocationEpochSource {
  * instance still knows them. With Redis, a copy of each entry (same expiry) answers "revoked"
  * without a SQL read.
  *
- * A "not revoked" result from SQL is kept until the revocation counter moves. Callers must run
- * the freshness check (`EpochWatcher.check`) before `isRevoked` in the same request; the check
+ * A "not revoked" result from SQL is cached until the revocation counter moves. Callers must run
+ * the freshness check (`EpochWatcher.check`) before `isRevoked` in the same request. The check
  * then proves that no revocation committed since the result was read.
  */
 export class RevocationList {
@@ -40,7 +40,8 @@ export class RevocationList {
 
   async revoke(entry: { jti: string; clientId: string; expiresAt: number }): Promise<void> {
     const now = this.clock.now();
-    // A revocation that was not stored must not answer 200 (RFC 7009 §2.2), so a failure is a 503.
+    // A revocation that was not stored must not get a 200 response (RFC 7009 §2.2), so a failed
+    // write becomes a 503.
     await writeStorage(() => insertRevokedToken(this.db, { ...entry, now }));
     this.#notRevoked.delete(entry.jti);
     // The SQL row is the record; a copy that fails to write only costs a SQL read later.

@@ -100,7 +100,7 @@ describe('tenantgate admin-key', () => {
   // 403 and a revoked one 401.
   const apiStatus = async (key: string) => (await fetch(`${server.url}/api/v1/groups`, { headers: { authorization: `Bearer ${key}` } })).status;
 
-  test('list shows a key without its secret; revoke stops it at once, and only in its own network', async () => {
+  test('admin-key list and revoke', async () => {
     const email = 'keyholder@plumbing.example';
     await runCliJson(['user', 'create', '--email', email, '--network', demo.network.id], server.env);
     const created = await runCliJson<{ id: string; key: string }>(['admin-key', 'create', '--email', email, '--name', 'nightly sync'], server.env);
@@ -134,7 +134,7 @@ describe('tenantgate errors', () => {
     expect(result.stderr).toContain('already exists');
   });
 
-  test('an unknown network is named, not answered with SQL or an empty list', async () => {
+  test('unknown network is named', async () => {
     for (const args of [['group', 'create', '--network', 'no-such-network', '--name', 'Orphan'], ['audit', 'export', '--network', 'no-such-network']]) {
       const result = await runCli([...args, '--json'], server.env);
       expect({ args, code: result.code, stdout: result.stdout, stderr: result.stderr }).toEqual({ args, code: 1, stdout: '', stderr: 'tenantgate: network "no-such-network" was not found\n' });

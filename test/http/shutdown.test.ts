@@ -55,7 +55,7 @@ describe('shutdown', () => {
     agent.destroy();
   });
 
-  test('lets a cache refresh started by a change finish before it closes the database', async () => {
+  test('waits for a background cache refresh', async () => {
     const other = await startServer();
     // A change schedules a refresh in the background; close() begins before its first query returns.
     other.tg.domain.onChange();

@@ -8,7 +8,7 @@ import { LogCapture, TestClock } from '../support/server.js';
 
 // Shutdown destroys the connection pool right after stop(). A write still running then waits
 // for a connection that never comes, and keeps the process alive after "stopped".
-describe('stop() of the batched writers waits for a write the timer started', () => {
+describe('batched writer stop()', () => {
   let scratch: ScratchDb;
   let db: Db;
   const clock = new TestClock();
@@ -23,7 +23,7 @@ describe('stop() of the batched writers waits for a write the timer started', ()
     await scratch.close();
   });
 
-  test('failed authentications: every count reaches the audit log', async () => {
+  test('audit keeps every failure count', async () => {
     const audit = new AuthFailureAudit(db, new ClientStore(db, clock), clock, createLogger('info', logs));
     for (let i = 0; i < 300; i += 1) audit.record(`tgc_unknown_${i}`);
 
@@ -34,7 +34,7 @@ describe('stop() of the batched writers waits for a write the timer started', ()
     expect(Number(row!.n)).toBe(300);
   });
 
-  test('last-used times: no query runs after stop() resolves', async () => {
+  test('last-used runs no query after stop', async () => {
     const recorder = new LastUsedRecorder(db, clock, createLogger('info', logs));
     // More than one batch of 200, so the timer's write spans several transactions.
     for (let i = 0; i < 450; i += 1) recorder.record(`secret-${i}`);

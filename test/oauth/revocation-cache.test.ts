@@ -6,7 +6,7 @@ import { startServer, TestClock, type TestServer } from '../support/server.js';
 
 const HOUR_MS = 3_600_000;
 
-describe('RevocationList keeps "not revoked" results per revocation counter', () => {
+describe('RevocationList "not revoked" cache', () => {
   let scratch: ScratchDb;
   let db: Db;
   let reads: number;
@@ -32,14 +32,14 @@ describe('RevocationList keeps "not revoked" results per revocation counter', ()
     await scratch.close();
   });
 
-  test('a second check of the same token reads nothing', async () => {
+  test('second check reads nothing', async () => {
     const expiresAt = Date.now() + HOUR_MS;
     expect(await list.isRevoked('jti-a', expiresAt)).toBe(false);
     expect(await list.isRevoked('jti-a', expiresAt)).toBe(false);
     expect(reads).toBe(1);
   });
 
-  test('a moved counter empties the cache', async () => {
+  test('moved counter empties cache', async () => {
     const expiresAt = Date.now() + HOUR_MS;
     await list.isRevoked('jti-a', expiresAt);
     await db('revoked_tokens').insert({ jti: 'jti-a', client_id: 'c', expires_at: expiresAt, revoked_at: Date.now() });
@@ -49,7 +49,7 @@ describe('RevocationList keeps "not revoked" results per revocation counter', ()
     expect(reads).toBe(2);
   });
 
-  test('a result read while another request saw a newer counter is not kept', async () => {
+  test('result read during counter move is not cached', async () => {
     const expiresAt = Date.now() + HOUR_MS;
     let concurrent: Promise<boolean> | undefined;
     // While this read runs, a revocation commits and another request checks under the new counter.
@@ -66,14 +66,14 @@ describe('RevocationList keeps "not revoked" results per revocation counter', ()
     expect(reads).toBe(3);
   });
 
-  test('an expired token is not kept', async () => {
+  test('expired token is not cached', async () => {
     expect(await list.isRevoked('jti-a', Date.now() - 1)).toBe(false);
     expect(await list.isRevoked('jti-a', Date.now() - 1)).toBe(false);
     expect(reads).toBe(2);
   });
 });
 
-describe('introspection after a revocation on another instance', () => {
+describe('introspection across two instances', () => {
   let a: TestServer;
   let b: TestServer;
   let demo: Awaited<ReturnType<typeof setUpDemo>>;
@@ -104,14 +104,14 @@ describe('introspection after a revocation on another instance', () => {
   };
   const introspect = async (server: TestServer, token: string) => (await postForm(`${server.url}/token/introspection`, { token }, auth())).body;
 
-  test('A reads the revocation list once per token while nothing is revoked', async () => {
+  test('A reads the list once per token', async () => {
     const token = await mint();
     const before = revokedReads;
     for (let i = 0; i < 3; i += 1) expect((await introspect(a, token)).active).toBe(true);
     expect(revokedReads - before).toBe(1);
   });
 
-  test('A reports an active token inactive after B revokes it', async () => {
+  test('revoked on B is inactive on A', async () => {
     const token = await mint();
     expect((await introspect(a, token)).active).toBe(true);
 
@@ -121,19 +121,19 @@ describe('introspection after a revocation on another instance', () => {
     expect(await introspect(a, token)).toEqual({ active: false });
   });
 
-  test('a revocation on B makes A read the list again for other tokens', async () => {
-    const kept = await mint();
+  test('revocation on B empties A\'s cache', async () => {
+    const activeToken = await mint();
     const other = await mint();
-    expect((await introspect(a, kept)).active).toBe(true);
+    expect((await introspect(a, activeToken)).active).toBe(true);
     const before = revokedReads;
 
     expect((await postForm(`${b.url}/token/revocation`, { token: other }, auth())).status).toBe(200);
 
-    expect((await introspect(a, kept)).active).toBe(true);
+    expect((await introspect(a, activeToken)).active).toBe(true);
     expect(revokedReads - before).toBe(1);
   });
 
-  test('a revocation row written without the counter code still reaches A', async () => {
+  test('plain row insert reaches A', async () => {
     // What an instance of the previous release does during a rolling upgrade: a plain insert.
     const token = await mint();
     expect((await introspect(a, token)).active).toBe(true);
@@ -144,7 +144,7 @@ describe('introspection after a revocation on another instance', () => {
     expect(await introspect(a, token)).toEqual({ active: false });
   });
 
-  test('revoking the same token again leaves the counter alone', async () => {
+  test('repeated revocation keeps the counter', async () => {
     const token = await mint();
     const counter = async () => Number((await a.tg.db('revocation_epoch').where('id', 1).first('value'))!.value);
     expect((await postForm(`${b.url}/token/revocation`, { token }, auth())).status).toBe(200);
@@ -155,7 +155,7 @@ describe('introspection after a revocation on another instance', () => {
   });
 });
 
-describe('a revocation the database does not take', () => {
+describe('revocation write failure', () => {
   let server: TestServer;
   let demo: Awaited<ReturnType<typeof setUpDemo>>;
 
@@ -168,16 +168,16 @@ describe('a revocation the database does not take', () => {
     await server?.stop();
   });
 
-  test('answers 503 temporarily_unavailable, not 200', async () => {
+  test('answers 503 temporarily_unavailable', async () => {
     const minted = await requestToken(server, demo.app1.client_id, demo.app1.client_secret, { tenant: '15' });
     const token = minted.body.access_token as string;
     const auth = { authorization: basic(demo.app1.client_id, demo.app1.client_secret) };
     await server.tg.db.schema.renameTable('revoked_tokens', 'revoked_tokens_away');
     try {
-      const refused = await postForm(`${server.url}/token/revocation`, { token }, auth);
-      expect(refused.status).toBe(503);
-      expect(refused.headers.get('retry-after')).toBe('5');
-      expect(refused.body.error).toBe('temporarily_unavailable');
+      const unavailable = await postForm(`${server.url}/token/revocation`, { token }, auth);
+      expect(unavailable.status).toBe(503);
+      expect(unavailable.headers.get('retry-after')).toBe('5');
+      expect(unavailable.body.error).toBe('temporarily_unavailable');
     } finally {
       await server.tg.db.schema.renameTable('revoked_tokens_away', 'revoked_tokens');
     }

@@ -37,7 +37,7 @@ describe('signing keys', () => {
         if (!query.sql.startsWith('select') || !query.sql.includes('signing_keys')) return;
         keyReads += 1;
         // This read may have started before another process's rotation committed; a change
-        // notice arriving now must not be answered with its result.
+        // notice arriving now must not be served with its result.
         if (keyReads === 1) server.tg.domain.onChange();
         if (keyReads === 2) resolveSecond();
       });

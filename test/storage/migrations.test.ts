@@ -28,7 +28,7 @@ describe('migrations', () => {
     expect(await readEpochs(db)).toEqual({ cache: 0, revocations: 0 });
   });
 
-  test('the revocation counter counts new rows only', async () => {
+  test('revocation counter counts new rows', async () => {
     await migrateLatest(db);
     const row = { jti: 'jti-1', clientId: 'c', expiresAt: Date.now() + 60_000, now: Date.now() };
 

@@ -107,31 +107,31 @@ test('deleting a group names the connections it cuts, then cuts them', async () 
   expect((await requestToken(server, fx.a.clientId, fx.a.clientSecret, { tenant: 'a1' })).status).toBe(401);
 });
 
-test('the last user with User Management cannot take it away from the network', async () => {
+test('last user manager is kept', async () => {
   // Leave the administrator as the network's only user manager.
   const usersOnly = fx.a.usersOnly;
   expect((await admin.post(`/hub/users/${usersOnly.id}/roles`, {}, { csrfFrom: '/hub/users' })).status).toBe(303);
   const roleId = fx.a.admin.roleId!;
-  const refusal = 'this would leave no user with User Management in the network';
+  const rejection = 'this would leave no user with User Management in the network';
 
   const ownRoles = await admin.post(`/hub/users/${fx.a.admin.id}/roles`, {}, { csrfFrom: '/hub/users' });
   expect(ownRoles.status).toBe(303);
-  expect((await admin.get('/hub/users')).text).toContain(refusal);
+  expect((await admin.get('/hub/users')).text).toContain(rejection);
 
   const edited = await admin.post(`/hub/roles/${roleId}`, { name: 'Admin', permissions: ['integrations.view'] }, { csrfFrom: `/hub/roles/${roleId}` });
   expect(edited.status).toBe(409);
-  expect(edited.text).toContain(refusal);
+  expect(edited.text).toContain(rejection);
 
   const deleted = await admin.post(`/hub/roles/${roleId}/delete`, {}, { csrfFrom: '/hub/roles' });
   expect(deleted.status).toBe(303);
-  expect((await admin.get('/hub/roles')).text).toContain(refusal);
+  expect((await admin.get('/hub/roles')).text).toContain(rejection);
 
   // Nothing changed: the administrator still manages users, and can hand the role back.
   expect((await admin.get('/hub/users')).status).toBe(200);
   expect((await admin.post(`/hub/users/${usersOnly.id}/roles`, { role_ids: usersOnly.roleId! }, { csrfFrom: '/hub/users' })).status).toBe(303);
 });
 
-test('a refused invitation shows the form again with what was typed and the reason', async () => {
+test('rejected invitation keeps form input', async () => {
   const roleId = fx.a.viewer.roleId!;
   const duplicate = await admin.post('/hub/users', { email: fx.a.viewer.email, name: 'Twice Invited', role_ids: roleId }, { csrfFrom: '/hub/users' });
   expect(duplicate.status).toBe(409);

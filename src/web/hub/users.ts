@@ -29,8 +29,8 @@ export function userRoutes(kit: WebKit) {
   const router = hubRouter(kit);
   const admin = requirePermission('users.manage');
 
-  /** The users page; after a refused invitation, with the form as it was sent and the reason. */
-  const renderUsers = async (ctx: Context, refused?: { invite: { email: string; name: string; roleIds: string[] }; error: string; status: number }) => {
+  /** Renders the users page, after a rejected invitation with the form as sent and the reason. */
+  const renderUsers = async (ctx: Context, rejected?: { invite: { email: string; name: string; roleIds: string[] }; error: string; status: number }) => {
     const networkId = networkOf(ctx);
     const [users, roles] = await Promise.all([listNetworkUsers(kit.domain.db, networkId), listRoles(kit.domain.db, networkId)]);
     const withRoles = await Promise.all(
@@ -39,8 +39,8 @@ export function userRoutes(kit: WebKit) {
         return { ...user, roles: roles.filter((role) => ids.has(role.id)).map((role) => role.name) };
       }),
     );
-    const invite = refused?.invite ?? { email: '', name: '', roleIds: [] };
-    await kit.render(ctx, 'hub/users.njk', { title: 'Users', users: withRoles, roles, invite, error: refused?.error, tab: 'users' }, refused?.status);
+    const invite = rejected?.invite ?? { email: '', name: '', roleIds: [] };
+    await kit.render(ctx, 'hub/users.njk', { title: 'Users', users: withRoles, roles, invite, error: rejected?.error, tab: 'users' }, rejected?.status);
   };
 
   router.get('/users', admin, async (ctx) => {
